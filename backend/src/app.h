@@ -1,0 +1,28 @@
+/* app.h - struct app: the only shared state, passed to every handler. */
+#ifndef APP_H
+#define APP_H
+
+#include <stdatomic.h>
+#include <time.h>
+
+#include "config.h"
+
+struct db_pool;
+struct cache;
+struct metrics;
+struct health;
+struct stress;
+
+struct app {
+	struct config cfg;
+	struct db_pool *db;
+	struct cache *cache;
+	struct metrics *metrics;
+	struct health *health;
+	struct stress *stress;
+	atomic_int shutting_down; /* set on SIGTERM: readiness 503, Connection: close */
+	struct timespec started;  /* CLOCK_MONOTONIC, for uptime */
+	time_t started_wall;
+};
+
+#endif

@@ -1,0 +1,271 @@
+/* cache.c - the only file that includes <hiredis.h>. */
+#include "cache.h"
+
+#include <hiredis/hiredis.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pool.h"
+
+#define GEN_KEY "users:gen"
+#define BACKOFF_MS 1000
+
+/*
+ * Lookup in one round trip. A missing generation (first start, Redis restarted or evicted it)
+ * is seeded from the clock in microseconds, far above any generation used before, so entries
+ * written under an older generation can never become current again.
+ */
+static const char get_script[] =
+	"local g = redis.call('GET', KEYS[1]) "
+	"if not g then redis.call('SET', KEYS[1], ARGV[2], 'NX') g = redis.call('GET', KEYS[1]) end "
+	"return {g, redis.call('GET', 'users:' .. g .. ':' .. ARGV[1])}";
+static const char bump_script[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
+	"return redis.call('INCR', KEYS[1])";
+
+struct cache {
+	struct pool *slots;
+	const struct config *cfg; /* borrowed; outlives the cache */
+	struct timeval timeout;
+	char ttl[16];
+	char get_sha[41];
+	char bump_sha[41];
+	atomic_llong down_until_ms; /* skip Redis until then after a failure */
+	atomic_int bump_pending;    /* a write's invalidation could not reach Redis */
+	redisContext *monitor;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void epoch_us(char *buf, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(buf, len, "%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static void ctx_free(void *item)
+{
+	if (item != NULL)
+		redisFree(item);
+}
+
+static redisReply *command(redisContext *ctx, int argc, const char **argv, const size_t *lens)
+{
+	return redisCommandArgv(ctx, argc, argv, lens);
+}
+
+/* Load a script; its SHA1 is the same on every connection, so any load fills sha. */
+static int load_script(redisContext *ctx, const char *script, char *sha)
+{
+	const char *argv[] = {"SCRIPT", "LOAD", script};
+	redisReply *r = command(ctx, 3, argv, NULL);
+	int ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len == 40;
+	if (ok)
+		memcpy(sha, r->str, 41);
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+static redisContext *ctx_open(struct cache *c, int load_scripts)
+{
+	redisContext *ctx = redisConnectWithTimeout(c->cfg->redis_host, c->cfg->redis_port,
+						    c->timeout);
+	if (ctx == NULL || ctx->err || redisSetTimeout(ctx, c->timeout) != REDIS_OK)
+		goto fail;
+	if (c->cfg->redis_password[0] != '\0') {
+		const char *argv[] = {"AUTH", c->cfg->redis_password};
+		redisReply *r = command(ctx, 2, argv, NULL);
+		int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+		if (!ok)
+			goto fail;
+	}
+	if (load_scripts && (load_script(ctx, get_script, c->get_sha) != 0 ||
+			     load_script(ctx, bump_script, c->bump_sha) != 0))
+		goto fail;
+	return ctx;
+fail:
+	ctx_free(ctx);
+	return NULL;
+}
+
+struct cache *cache_create(const struct config *cfg)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->slots = pool_create(cfg->redis_pool_size);
+	if (c->slots == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->timeout.tv_sec = cfg->redis_timeout_ms / 1000;
+	c->timeout.tv_usec = (cfg->redis_timeout_ms % 1000) * 1000;
+	snprintf(c->ttl, sizeof(c->ttl), "%d", cfg->cache_ttl_s);
+	return c;
+}
+
+void cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	pool_free(c->slots, ctx_free);
+	ctx_free(c->monitor);
+	free(c);
+}
+
+/* Borrow a connected context, or -1 while Redis is known to be down. */
+static int borrow(struct cache *c, redisContext **ctxp)
+{
+	void *item = NULL;
+	if (now_ms() < atomic_load(&c->down_until_ms))
+		return -1;
+	int slot = pool_acquire(c->slots, c->cfg->redis_timeout_ms, &item);
+	if (slot < 0)
+		return -1;
+	if (item == NULL && (item = ctx_open(c, 1)) == NULL) {
+		atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
+		pool_release(c->slots, slot, NULL);
+		return -1;
+	}
+	*ctxp = item;
+	return slot;
+}
+
+/* Give the context back; a failed one is dropped and Redis is skipped for a while. */
+static void give_back(struct cache *c, int slot, redisContext *ctx, int failed)
+{
+	if (failed || ctx->err) {
+		redisFree(ctx);
+		ctx = NULL;
+		atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
+	}
+	pool_release(c->slots, slot, ctx);
+}
+
+static int bump(struct cache *c, redisContext *ctx)
+{
+	char seed[24];
+	epoch_us(seed, sizeof(seed));
+	const char *argv[] = {"EVALSHA", c->bump_sha, "1", GEN_KEY, seed};
+	redisReply *r = command(ctx, 5, argv, NULL);
+	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+enum cache_result cache_get(struct cache *c, const char *key, char **body, size_t *lenp,
+			    struct cache_gen *gen)
+{
+	redisContext *ctx = NULL;
+	redisReply *r = NULL;
+	enum cache_result result = CACHE_ERROR;
+	char seed[24];
+	int slot = borrow(c, &ctx);
+
+	*body = NULL;
+	if (slot < 0)
+		return CACHE_ERROR;
+	if (atomic_load(&c->bump_pending)) {
+		if (bump(c, ctx) != 0)
+			goto out;
+		atomic_store(&c->bump_pending, 0);
+	}
+	epoch_us(seed, sizeof(seed));
+	const char *argv[] = {"EVALSHA", c->get_sha, "1", GEN_KEY, key, seed};
+	r = command(ctx, 6, argv, NULL);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len >= sizeof(gen->value))
+		goto out;
+	memcpy(gen->value, r->element[0]->str, r->element[0]->len + 1);
+	result = CACHE_MISS;
+	if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_STRING) {
+		/* Take the reply's bytes instead of copying them. */
+		*lenp = r->element[1]->len;
+		*body = r->element[1]->str;
+		r->element[1]->str = NULL;
+		result = CACHE_HIT;
+	}
+out:
+	give_back(c, slot, ctx, result == CACHE_ERROR);
+	freeReplyObject(r);
+	return result;
+}
+
+void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
+	       size_t len)
+{
+	redisContext *ctx = NULL;
+	char full[160];
+	int slot;
+
+	if (snprintf(full, sizeof(full), "users:%s:%s", gen->value, key) >= (int)sizeof(full))
+		return;
+	if ((slot = borrow(c, &ctx)) < 0)
+		return;
+	const char *argv[] = {"SET", full, body, "EX", c->ttl};
+	size_t lens[] = {3, strlen(full), len, 2, strlen(c->ttl)};
+	redisReply *r = command(ctx, 5, argv, lens);
+	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	give_back(c, slot, ctx, !ok);
+}
+
+void cache_invalidate(struct cache *c)
+{
+	redisContext *ctx = NULL;
+	/* Pending first: if the bump below fails, the flag must already be set. */
+	atomic_store(&c->bump_pending, 1);
+	int slot = borrow(c, &ctx);
+	if (slot < 0)
+		return;
+	int failed = bump(c, ctx) != 0;
+	if (!failed)
+		atomic_store(&c->bump_pending, 0);
+	give_back(c, slot, ctx, failed);
+}
+
+int cache_ping(struct cache *c, double *ms, char *err, size_t errlen)
+{
+	struct timespec a, b;
+	redisReply *r = NULL;
+	int ok = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (c->monitor == NULL)
+		c->monitor = ctx_open(c, 0);
+	if (c->monitor != NULL) {
+		const char *argv[] = {"PING"};
+		r = command(c->monitor, 1, argv, NULL);
+		ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	if (!ok) {
+		snprintf(err, errlen, "redis %s:%d: %s", c->cfg->redis_host, c->cfg->redis_port,
+			 c->monitor && c->monitor->errstr[0] ? c->monitor->errstr : "unreachable");
+		ctx_free(c->monitor);
+		c->monitor = NULL;
+	} else {
+		atomic_store(&c->down_until_ms, 0); /* back: let requests try again now */
+	}
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+void cache_pool_stats(struct cache *c, int *busy, int *idle)
+{
+	pool_stats(c->slots, busy, idle);
+}

@@ -1,0 +1,49 @@
+/* cache.h - Redis read-through cache of response bodies. Fails open: an outage is a miss. */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+enum cache_result { CACHE_NONE, CACHE_HIT, CACHE_MISS, CACHE_ERROR };
+
+/*
+ * Every key lives under a generation number ("users:<gen>:<key>") that each committed write
+ * bumps. A reader learns the generation in the same round trip as the lookup and stores its
+ * result under that generation, so a result computed before a write can never be served after
+ * it: the classic read-miss / write / stale-store race only fills a key nobody reads again.
+ */
+struct cache_gen {
+	char value[24];
+};
+
+struct cache;
+
+struct cache *cache_create(const struct config *cfg);
+void cache_free(struct cache *c); /* NULL-safe */
+
+/*
+ * CACHE_HIT: *body (caller frees) and *lenp hold the stored bytes.
+ * CACHE_MISS: gen is filled; pass it to cache_put with the freshly computed body.
+ * CACHE_ERROR: Redis is down, slow or backing off; serve from the database.
+ */
+enum cache_result cache_get(struct cache *c, const char *key, char **body, size_t *lenp,
+			    struct cache_gen *gen);
+
+/* Store body under key in generation gen, with the configured TTL. Best effort. */
+void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
+	       size_t len);
+
+/*
+ * Call after every committed write. When Redis cannot be reached the bump is remembered and
+ * retried before this process serves any cached value again.
+ */
+void cache_invalidate(struct cache *c);
+
+/* PING on a dedicated connection (health monitor thread only); clears the backoff on success. */
+int cache_ping(struct cache *c, double *ms, char *err, size_t errlen);
+
+void cache_pool_stats(struct cache *c, int *busy, int *idle);
+
+#endif

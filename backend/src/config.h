@@ -1,0 +1,57 @@
+/* config.h - the server's settings, read once from the environment at startup. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct config {
+	/* HTTP */
+	char bind_address[64];
+	int server_port;
+	int http_threads; /* 0: a thread per connection */
+	int http_max_connections;
+	int http_idle_timeout_s;
+	int max_body_bytes;
+	char cors_allow_origin[256];
+	/* PostgreSQL */
+	char db_host[256];
+	int db_port;
+	char db_user[64];
+	char db_password[256];
+	char db_name[64];
+	int db_pool_size;
+	int db_statement_timeout_ms;
+	/* Redis */
+	char redis_host[256];
+	int redis_port;
+	char redis_password[256];
+	int redis_timeout_ms;
+	int redis_pool_size;
+	int cache_ttl_s;
+	/* Behaviour */
+	int stress_slots;
+	int shutdown_drain_s;
+	int shutdown_timeout_s;
+	int log_level; /* enum log_level */
+	int access_log;
+	char pod_name[256];
+};
+
+/*
+ * Fill cfg from getenv-like lookup (NULL: the process environment). On an invalid value
+ * returns -1 and writes a message naming the variable into err. *_FILE variables
+ * (DB_PASSWORD_FILE, REDIS_PASSWORD_FILE) are read from disk.
+ */
+int config_load(struct config *cfg, const char *(*lookup)(const char *name), char *err,
+		size_t errlen);
+
+/* Print every variable with its default and meaning, one per line, for --help. */
+void config_print_help(FILE *out);
+
+/* Parse a log level name ("debug", "info", "warn", "error"); -1 when unknown. */
+int config_parse_log_level(const char *s);
+
+#endif

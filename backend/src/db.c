@@ -1,0 +1,235 @@
+/* db.c - libpq pool. Every call is bounded: connect_timeout, statement_timeout, pool wait. */
+#include "db.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pool.h"
+
+/* Shared with every implementation of this API, so they can migrate the same database. */
+#define SCHEMA_LOCK_KEY "7346010"
+
+static const char *const schema_sql =
+	"BEGIN;"
+	"SELECT pg_advisory_xact_lock(" SCHEMA_LOCK_KEY ");"
+	"CREATE TABLE IF NOT EXISTS users ("
+	"  id BIGSERIAL PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  email TEXT NOT NULL,"
+	"  created_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+	"CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key ON users (lower(email));"
+	"COMMIT;";
+
+struct conn {
+	PGconn *pg;
+	uint64_t prepared; /* bit n: statement with id n is prepared on this connection */
+};
+
+struct db_pool {
+	struct pool *slots;
+	int wait_ms;
+	const char *keys[10];
+	const char *values[10];
+	char port[12];
+	char connect_timeout[12];
+	char options[64];
+	struct conn *monitor;
+};
+
+static void conn_free(void *item)
+{
+	struct conn *c = item;
+	if (c == NULL)
+		return;
+	PQfinish(c->pg);
+	free(c);
+}
+
+struct db_pool *db_pool_create(const struct config *cfg)
+{
+	struct db_pool *pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		return NULL;
+	pool->slots = pool_create(cfg->db_pool_size);
+	if (pool->slots == NULL) {
+		free(pool);
+		return NULL;
+	}
+	pool->wait_ms = cfg->db_statement_timeout_ms;
+	snprintf(pool->port, sizeof(pool->port), "%d", cfg->db_port);
+	/* libpq rounds connect_timeout up to at least 2 s. */
+	snprintf(pool->connect_timeout, sizeof(pool->connect_timeout), "%d",
+		 (cfg->db_statement_timeout_ms + 999) / 1000);
+	snprintf(pool->options, sizeof(pool->options), "-c statement_timeout=%d",
+		 cfg->db_statement_timeout_ms);
+	/* Borrowed from cfg, which outlives the pool. */
+	const char *kv[][2] = {
+		{"host", cfg->db_host},
+		{"port", pool->port},
+		{"user", cfg->db_user},
+		{"password", cfg->db_password},
+		{"dbname", cfg->db_name},
+		{"connect_timeout", pool->connect_timeout},
+		{"options", pool->options},
+		{"application_name", "webapp-backend"},
+		{"keepalives_idle", "10"},
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+		pool->keys[i] = kv[i][0];
+		pool->values[i] = kv[i][1];
+	}
+	return pool;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	pool_free(pool->slots, conn_free);
+	conn_free(pool->monitor);
+	free(pool);
+}
+
+static struct conn *conn_open(struct db_pool *pool, char *err, size_t errlen)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->pg = PQconnectdbParams(pool->keys, pool->values, 0);
+	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		snprintf(err, errlen, "connect: %s",
+			 c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int is_unavailable_state(const char *state)
+{
+	if (state == NULL)
+		return 1; /* no SQLSTATE: the connection itself failed */
+	return strncmp(state, "08", 2) == 0 ||	  /* connection exception */
+	       strncmp(state, "53", 2) == 0 ||	  /* insufficient resources */
+	       strncmp(state, "57", 2) == 0;	  /* operator intervention, statement timeout */
+}
+
+/* Classify a finished call; keeps the result on success. */
+static enum db_status classify(struct conn *c, PGresult *res, char *err, size_t errlen)
+{
+	ExecStatusType st = PQresultStatus(res);
+	if (res != NULL && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK))
+		return DB_OK;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(err, errlen, "%s%s%s", state ? state : "", state ? ": " : "",
+		 res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+	if (state != NULL && strcmp(state, "23505") == 0)
+		return DB_CONFLICT;
+	if (PQstatus(c->pg) != CONNECTION_OK || is_unavailable_state(state))
+		return DB_UNAVAILABLE;
+	return DB_ERROR;
+}
+
+static enum db_status run(struct conn *c, const struct db_statement *st, const char *const *params,
+			  PGresult **resp, char *err, size_t errlen)
+{
+	uint64_t bit = UINT64_C(1) << st->id;
+	PGresult *res;
+	enum db_status status;
+
+	if (!(c->prepared & bit)) {
+		res = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
+		status = classify(c, res, err, errlen);
+		PQclear(res);
+		if (status != DB_OK)
+			return status;
+		c->prepared |= bit;
+	}
+	res = PQexecPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0);
+	status = classify(c, res, err, errlen);
+	if (status == DB_OK)
+		*resp = res;
+	else
+		PQclear(res);
+	return status;
+}
+
+enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
+		       const char *const *params, PGresult **resp, char *err, size_t errlen)
+{
+	void *item = NULL;
+	enum db_status status = DB_UNAVAILABLE;
+	int slot = pool_acquire(pool->slots, pool->wait_ms, &item);
+	struct conn *c = item;
+
+	*resp = NULL;
+	if (slot < 0) {
+		snprintf(err, errlen, "no free database connection within %d ms", pool->wait_ms);
+		return DB_UNAVAILABLE;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int reused = c != NULL;
+		if (c == NULL && (c = conn_open(pool, err, errlen)) == NULL)
+			break;
+		status = run(c, st, params, resp, err, errlen);
+		if (PQstatus(c->pg) == CONNECTION_OK)
+			break;
+		/* Broken (server restarted, network cut): drop it; a read may try a fresh one. */
+		conn_free(c);
+		c = NULL;
+		if (!reused || !st->read_only)
+			break;
+	}
+	pool_release(pool->slots, slot, c);
+	return status;
+}
+
+static int monitor_conn(struct db_pool *pool, char *err, size_t errlen)
+{
+	if (pool->monitor != NULL && PQstatus(pool->monitor->pg) != CONNECTION_OK) {
+		conn_free(pool->monitor);
+		pool->monitor = NULL;
+	}
+	if (pool->monitor == NULL)
+		pool->monitor = conn_open(pool, err, errlen);
+	return pool->monitor != NULL ? 0 : -1;
+}
+
+static int monitor_exec(struct db_pool *pool, const char *sql, char *err, size_t errlen)
+{
+	if (monitor_conn(pool, err, errlen) != 0)
+		return -1;
+	PGresult *res = PQexec(pool->monitor->pg, sql);
+	enum db_status status = classify(pool->monitor, res, err, errlen);
+	PQclear(res);
+	if (status != DB_OK && PQtransactionStatus(pool->monitor->pg) != PQTRANS_IDLE) {
+		PQclear(PQexec(pool->monitor->pg, "ROLLBACK"));
+	}
+	return status == DB_OK ? 0 : -1;
+}
+
+int db_migrate(struct db_pool *pool, char *err, size_t errlen)
+{
+	return monitor_exec(pool, schema_sql, err, errlen);
+}
+
+int db_ping(struct db_pool *pool, double *ms, char *err, size_t errlen)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int rc = monitor_exec(pool, "SELECT 1", err, errlen);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	return rc;
+}
+
+void db_pool_stats(struct db_pool *pool, int *busy, int *idle)
+{
+	pool_stats(pool->slots, busy, idle);
+}

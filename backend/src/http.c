@@ -1,0 +1,401 @@
+/* http.c - the only file that includes <microhttpd.h>: dispatch, limits, headers, access log. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "log.h"
+#include "metrics.h"
+
+#define PATH_LOG_MAX 200
+#define STACK_SIZE (256 * 1024) /* per connection thread; handlers recurse little */
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct app *app;
+	atomic_long in_flight;
+	atomic_ulong next_id;
+	MHD_socket listen_fd; /* ours to close once quiesced */
+	char id_prefix[9];
+};
+
+/* Per-request state, created when the request line arrives, freed when the request ends. */
+struct req_ctx {
+	struct timespec t0;
+	int started;
+	int too_large;
+	enum http_method method;
+	enum route_id route;
+	int status;
+	enum cache_result cache;
+	char *body;
+	size_t body_len;
+	size_t body_cap;
+	char request_id[65];
+	char path[PATH_LOG_MAX + 1];
+};
+
+static const char *const cache_header[] = {NULL, "HIT", "MISS", "MISS"};
+static const char *const cache_log[] = {NULL, "hit", "miss", "error"};
+
+int http_request_id_valid(const char *id)
+{
+	size_t n = 0;
+	if (id == NULL)
+		return 0;
+	for (; id[n] != '\0'; n++) {
+		char c = id[n];
+		if (n >= 64 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+				 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+const char *request_query(const struct request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+void response_body(struct response *res, int status, char *body, size_t len)
+{
+	free(res->body);
+	res->status = status;
+	res->body = body;
+	res->body_len = len;
+}
+
+void response_json(struct response *res, int status, json_t *json)
+{
+	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(json);
+	if (text == NULL) {
+		static const char oom[] = "{\"error\":\"internal error\"}";
+		text = strdup(oom);
+		status = 500;
+	}
+	response_body(res, status, text, text ? strlen(text) : 0);
+}
+
+void response_error(struct response *res, const struct request *req, int status,
+		    const char *message, const char *field)
+{
+	json_t *err = json_pack("{s:s, s:s}", "error", message, "request_id", req->request_id);
+	if (err != NULL && field != NULL)
+		json_object_set_new(err, "field", json_string(field));
+	response_json(res, status, err);
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct http_server *srv = cls;
+	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
+	(void)con;
+	if (ctx == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &ctx->t0);
+	ctx->route = R_NONE;
+	size_t n = strcspn(uri, "?");
+	if (n > PATH_LOG_MAX)
+		n = PATH_LOG_MAX;
+	memcpy(ctx->path, uri, n);
+	atomic_fetch_add(&srv->in_flight, 1);
+	atomic_fetch_add(&srv->app->metrics->in_flight, 1);
+	return ctx;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct req_ctx *ctx = *req_cls;
+	struct app *app = srv->app;
+	(void)con;
+	if (ctx == NULL)
+		return;
+	double ms = elapsed_ms(&ctx->t0);
+	/* A request that never got an answer from us (bad HTTP, client gone) counts as 0. */
+	int status = ctx->status;
+	metrics_observe(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
+	if (app->cfg.access_log && log_enabled(LOG_INFO)) {
+		json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "method",
+				      router_method_name(ctx->method), "path", ctx->path, "route",
+				      router_route_name(ctx->route), "status", status, "ms", ms,
+				      "request_id", ctx->request_id);
+		if (f != NULL && ctx->cache != CACHE_NONE)
+			json_object_set_new(f, "cache", json_string(cache_log[ctx->cache]));
+		if (f != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			json_object_set_new(f, "aborted", json_true());
+		log_event(LOG_INFO, "http.request", f);
+	}
+	free(ctx->body);
+	free(ctx);
+	*req_cls = NULL;
+	atomic_fetch_sub(&app->metrics->in_flight, 1);
+	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_msg(LOG_DEBUG, "http.server", msg);
+}
+
+static void add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+	MHD_add_response_header(r, name, value);
+}
+
+static void set_cors(struct MHD_Response *r, const struct app *app, enum http_method method,
+		     const char *allow)
+{
+	const char *origin = app->cfg.cors_allow_origin;
+	if (origin[0] == '\0')
+		return;
+	add_header(r, "Access-Control-Allow-Origin", origin);
+	add_header(r, "Access-Control-Expose-Headers",
+		   "X-Request-ID, X-Served-By, X-Cache, Location, Link, Retry-After");
+	if (strcmp(origin, "*") != 0)
+		add_header(r, "Vary", "Origin");
+	if (method == M_OPTIONS && allow[0] != '\0') {
+		add_header(r, "Access-Control-Allow-Methods", allow);
+		add_header(r, "Access-Control-Allow-Headers", "Content-Type, X-Request-ID");
+		add_header(r, "Access-Control-Max-Age", "600");
+	}
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app,
+				     struct req_ctx *ctx, struct response *res, const char *allow)
+{
+	struct MHD_Response *r;
+	char num[16];
+
+	if (res->body != NULL)
+		r = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+	else
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(res->body);
+		return MHD_NO;
+	}
+	res->body = NULL; /* owned by the response now */
+	if (res->status != 204)
+		add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			   res->content_type ? res->content_type : "application/json; charset=utf-8");
+	add_header(r, "X-Request-ID", ctx->request_id);
+	add_header(r, "X-Served-By", app->cfg.pod_name);
+	if (res->cache != CACHE_NONE)
+		add_header(r, "X-Cache", cache_header[res->cache]);
+	if (res->location[0] != '\0')
+		add_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+	if (res->link[0] != '\0')
+		add_header(r, "Link", res->link);
+	if (allow != NULL && allow[0] != '\0' && (res->status == 405 || ctx->method == M_OPTIONS))
+		add_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (res->retry_after_s > 0) {
+		snprintf(num, sizeof(num), "%d", res->retry_after_s);
+		add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, num);
+	}
+	set_cors(r, app, ctx->method, allow ? allow : "");
+	/* While draining, move keep-alive clients to other replicas. */
+	if (atomic_load(&app->shutting_down))
+		add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ctx->status = res->status;
+	ctx->cache = res->cache;
+	enum MHD_Result ok = MHD_queue_response(con, (unsigned int)res->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void assign_request_id(struct http_server *srv, struct MHD_Connection *con,
+			      struct req_ctx *ctx)
+{
+	const char *given = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Request-ID");
+	if (http_request_id_valid(given))
+		snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", given);
+	else
+		snprintf(ctx->request_id, sizeof(ctx->request_id), "%s-%06lx", srv->id_prefix,
+			 atomic_fetch_add(&srv->next_id, 1));
+}
+
+/* First call for a request: headers are in. Refuse an announced oversized body right away. */
+static int too_large_announced(struct MHD_Connection *con, const struct app *app)
+{
+	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)app->cfg.max_body_bytes;
+}
+
+static int append_body(struct req_ctx *ctx, const char *data, size_t len, size_t max)
+{
+	if (ctx->body_len + len > max)
+		return -1;
+	if (ctx->body_len + len > ctx->body_cap) {
+		size_t cap = ctx->body_cap ? ctx->body_cap * 2 : 1024;
+		while (cap < ctx->body_len + len)
+			cap *= 2;
+		char *p = realloc(ctx->body, cap);
+		if (p == NULL)
+			return -1;
+		ctx->body = p;
+		ctx->body_cap = cap;
+	}
+	memcpy(ctx->body + ctx->body_len, data, len);
+	ctx->body_len += len;
+	return 0;
+}
+
+static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *app,
+					struct req_ctx *ctx, const struct request *req)
+{
+	struct response res = {0};
+	char msg[64];
+	snprintf(msg, sizeof(msg), "request body exceeds %d bytes", app->cfg.max_body_bytes);
+	ctx->too_large = 1;
+	response_error(&res, req, 413, msg, NULL);
+	return send_response(con, app, ctx, &res, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **req_cls)
+{
+	struct http_server *srv = cls;
+	struct app *app = srv->app;
+	struct req_ctx *ctx = *req_cls;
+	struct route_match match;
+	struct response res = {0};
+	(void)version;
+
+	if (ctx == NULL)
+		return MHD_NO; /* out of memory in on_request_line */
+	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
+
+	if (!ctx->started) {
+		ctx->started = 1;
+		ctx->method = router_method(method);
+		assign_request_id(srv, con, ctx);
+		if (too_large_announced(con, app))
+			return reject_too_large(con, app, ctx, &req);
+		return MHD_YES; /* queue on a later call: keeps the connection alive */
+	}
+	if (*upload_size != 0) {
+		if (!ctx->too_large &&
+		    append_body(ctx, upload_data, *upload_size, (size_t)app->cfg.max_body_bytes) != 0) {
+			*upload_size = 0;
+			return reject_too_large(con, app, ctx, &req);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (ctx->too_large)
+		return MHD_YES;
+
+	enum route_result rr = router_find(url, ctx->method, &match);
+	ctx->route = match.route;
+	req.method = ctx->method;
+	req.param = match.param;
+	req.param_too_long = match.param_too_long;
+	req.body = ctx->body;
+	req.body_len = ctx->body_len;
+	if (rr == ROUTE_NOT_FOUND)
+		response_error(&res, &req, 404, "not found", NULL);
+	else if (rr == ROUTE_METHOD_NOT_ALLOWED)
+		response_error(&res, &req, 405, "method not allowed", NULL);
+	else if (ctx->method == M_OPTIONS)
+		res.status = 204;
+	else
+		match.handler(app, &req, &res);
+	return send_response(con, app, ctx, &res, match.allow);
+}
+
+struct http_server *http_start(struct app *app, char *err, size_t errlen)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	unsigned char rnd[4] = {0};
+	const struct config *cfg = &app->cfg;
+	unsigned int flags = MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->app = app;
+	srv->listen_fd = MHD_INVALID_SOCKET;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		struct timespec now; /* no entropy yet: ids only need to differ between pods */
+		clock_gettime(CLOCK_REALTIME, &now);
+		memcpy(rnd, &now.tv_nsec, sizeof(rnd));
+	}
+	snprintf(srv->id_prefix, sizeof(srv->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+		 rnd[3]);
+	if (inet_pton(AF_INET, cfg->bind_address, &addr.sin_addr) != 1) {
+		snprintf(err, errlen, "BIND_ADDRESS: not an IPv4 address: %s", cfg->bind_address);
+		free(srv);
+		return NULL;
+	}
+	addr.sin_port = htons((uint16_t)cfg->server_port);
+	if (cfg->http_threads == 0)
+		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
+	else
+		flags |= MHD_USE_EPOLL_INTERNAL_THREAD;
+
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_URI_LOG_CALLBACK, on_request_line,
+		srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
+		on_mhd_log, srv, MHD_OPTION_THREAD_STACK_SIZE,
+		(size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0), MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)",
+			 cfg->bind_address, cfg->server_port);
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+void http_quiesce(struct http_server *srv)
+{
+	srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+}
+
+long http_in_flight(struct http_server *srv)
+{
+	return atomic_load(&srv->in_flight);
+}
+
+void http_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	if (srv->listen_fd != MHD_INVALID_SOCKET)
+		close(srv->listen_fd);
+	free(srv);
+}

@@ -1,0 +1,126 @@
+/* main.c - start in order, wait for SIGTERM/SIGINT with sigwait, tear down in reverse. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "cache.h"
+#include "db.h"
+#include "health.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "stress.h"
+
+#define HEALTH_INTERVAL_MS 1000
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: backend [--help | --version]\n\n"
+		"The users API server of the webapp autoscaling demo. Settings come from the\n"
+		"environment (name, default, meaning):\n\n");
+	config_print_help(out);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * SIGTERM: readiness turns 503 at once, serving continues for the drain period so the
+ * endpoints controller can take the pod out of rotation, then new connections are refused
+ * and in-flight requests finish. SIGINT (or a second signal) skips the drain.
+ */
+static void shut_down(struct app *app, struct http_server *srv, int sig, const sigset_t *set)
+{
+	struct timespec drain = {app->cfg.shutdown_drain_s, 0};
+	atomic_store(&app->shutting_down, 1);
+	log_event(LOG_INFO, "server.draining",
+		  json_pack("{s:s, s:i}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+			    "drain_seconds", sig == SIGTERM ? app->cfg.shutdown_drain_s : 0));
+	if (sig == SIGTERM && drain.tv_sec > 0)
+		sigtimedwait(set, NULL, &drain);
+	http_quiesce(srv);
+	int waited = 0, limit = app->cfg.shutdown_timeout_s * 1000;
+	while (http_in_flight(srv) > 0 && waited < limit) {
+		sleep_ms(10);
+		waited += 10;
+	}
+	if (http_in_flight(srv) > 0)
+		log_event(LOG_WARN, "server.shutdown_timeout",
+			  json_pack("{s:I}", "in_flight", (json_int_t)http_in_flight(srv)));
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app; /* large (config buffers); lives for the whole process */
+	char err[512];
+	sigset_t set;
+	int sig = 0, rc = 1;
+	struct http_server *srv = NULL;
+
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("backend %s (revision %s)\n", APP_VERSION, APP_REVISION);
+		return 0;
+	}
+	if (argc > 1) {
+		int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+		usage(help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	if (config_load(&app.cfg, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "backend: invalid configuration: %s\n", err);
+		return 2;
+	}
+	log_set_level(app.cfg.log_level);
+	clock_gettime(CLOCK_MONOTONIC, &app.started);
+	app.started_wall = time(NULL);
+
+	/* Block before any thread starts, so every thread inherits the mask and sigwait gets them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	app.metrics = calloc(1, sizeof(*app.metrics));
+	app.db = db_pool_create(&app.cfg);
+	app.cache = cache_create(&app.cfg);
+	app.stress = stress_create(app.cfg.stress_slots);
+	if (app.metrics == NULL || app.db == NULL || app.cache == NULL || app.stress == NULL) {
+		log_msg(LOG_ERROR, "server.failed", "out of memory");
+		goto out;
+	}
+	metrics_init(app.metrics);
+	if ((app.health = health_start(&app, HEALTH_INTERVAL_MS, err, sizeof(err))) == NULL ||
+	    (srv = http_start(&app, err, sizeof(err))) == NULL) {
+		log_msg(LOG_ERROR, "server.failed", err);
+		goto out;
+	}
+	log_event(LOG_INFO, "server.started",
+		  json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i}", "address", app.cfg.bind_address,
+			    "port", app.cfg.server_port, "version", APP_VERSION, "served_by",
+			    app.cfg.pod_name, "http_threads", app.cfg.http_threads, "db_pool",
+			    app.cfg.db_pool_size, "stress_slots", app.cfg.stress_slots));
+
+	while (sigwait(&set, &sig) != 0)
+		;
+	shut_down(&app, srv, sig, &set);
+	rc = 0;
+out:
+	http_stop(srv);
+	health_stop(app.health);
+	stress_free(app.stress);
+	cache_free(app.cache);
+	db_pool_free(app.db);
+	free(app.metrics);
+	if (rc == 0)
+		log_msg(LOG_INFO, "server.stopped", "bye");
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* router.c - the route table. A pattern is literal segments plus at most one "{id}". */
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "health.h"
+#include "metrics.h"
+#include "stress.h"
+#include "users.h"
+
+struct route {
+	enum http_method method;
+	enum route_id id;
+	handler_fn handler;
+};
+
+struct path {
+	const char *pattern;
+	enum route_id id;
+};
+
+static const struct path paths[] = {
+	{"/health/live", R_HEALTH_LIVE}, {"/health/ready", R_HEALTH_READY},
+	{"/health", R_HEALTH},		 {"/api/health", R_API_HEALTH},
+	{"/api/users", R_USERS},	 {"/api/users/{id}", R_USER},
+	{"/api/stress", R_STRESS},	 {"/metrics", R_METRICS},
+};
+
+static const struct route routes[] = {
+	{M_GET, R_HEALTH_LIVE, health_live},
+	{M_GET, R_HEALTH_READY, health_ready},
+	{M_GET, R_HEALTH, health_full},
+	{M_GET, R_API_HEALTH, health_full},
+	{M_GET, R_USERS, users_list},
+	{M_POST, R_USERS, users_create},
+	{M_GET, R_USER, users_get},
+	{M_PUT, R_USER, users_update},
+	{M_DELETE, R_USER, users_delete},
+	{M_GET, R_STRESS, stress_handle},
+	{M_GET, R_METRICS, metrics_handle},
+};
+
+static const char *const method_names[M_COUNT] = {"GET",    "HEAD",    "POST", "PUT",
+						  "DELETE", "OPTIONS", "OTHER"};
+
+enum http_method router_method(const char *name)
+{
+	for (int i = 0; i < M_OTHER; i++)
+		if (strcmp(name, method_names[i]) == 0)
+			return (enum http_method)i;
+	return M_OTHER;
+}
+
+const char *router_method_name(enum http_method m)
+{
+	return m < M_COUNT ? method_names[m] : "OTHER";
+}
+
+const char *router_route_name(enum route_id r)
+{
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (paths[i].id == r)
+			return paths[i].pattern;
+	return "unmatched";
+}
+
+/* Literal prefix before "{id}" must match; the rest of the path is one non-empty segment. */
+static int match_pattern(const char *pattern, const char *path, struct route_match *m)
+{
+	const char *brace = strchr(pattern, '{');
+	if (brace == NULL)
+		return strcmp(pattern, path) == 0;
+	size_t prefix = (size_t)(brace - pattern);
+	if (strncmp(pattern, path, prefix) != 0)
+		return 0;
+	const char *seg = path + prefix;
+	size_t len = strlen(seg);
+	if (len == 0 || memchr(seg, '/', len) != NULL)
+		return 0;
+	m->param_too_long = len >= sizeof(m->param);
+	snprintf(m->param, sizeof(m->param), "%s", seg);
+	return 1;
+}
+
+static void append_allow(char *allow, size_t size, const char *name)
+{
+	size_t used = strlen(allow);
+	snprintf(allow + used, size - used, "%s%s", used ? ", " : "", name);
+}
+
+enum route_result router_find(const char *path, enum http_method method, struct route_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->route = R_NONE;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (match_pattern(paths[i].pattern, path, m)) {
+			m->route = paths[i].id;
+			break;
+		}
+	}
+	if (m->route == R_NONE)
+		return ROUTE_NOT_FOUND;
+
+	enum http_method want = method == M_HEAD ? M_GET : method;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (routes[i].id != m->route)
+			continue;
+		append_allow(m->allow, sizeof(m->allow), method_names[routes[i].method]);
+		if (routes[i].method == M_GET)
+			append_allow(m->allow, sizeof(m->allow), "HEAD");
+		if (routes[i].method == want)
+			m->handler = routes[i].handler;
+	}
+	append_allow(m->allow, sizeof(m->allow), "OPTIONS");
+	if (m->handler != NULL || method == M_OPTIONS)
+		return ROUTE_FOUND;
+	return ROUTE_METHOD_NOT_ALLOWED;
+}

@@ -1,0 +1,59 @@
+/* router.h - static table of (method, path pattern) -> handler. Pure: no I/O, unit-tested. */
+#ifndef ROUTER_H
+#define ROUTER_H
+
+#include <stddef.h>
+
+enum http_method {
+	M_GET,
+	M_HEAD,
+	M_POST,
+	M_PUT,
+	M_DELETE,
+	M_OPTIONS,
+	M_OTHER,
+	M_COUNT
+};
+
+/* Route ids double as metric label indexes; R_NONE is every unmatched path. */
+enum route_id {
+	R_HEALTH_LIVE,
+	R_HEALTH_READY,
+	R_HEALTH,
+	R_API_HEALTH,
+	R_USERS,
+	R_USER,
+	R_STRESS,
+	R_METRICS,
+	R_NONE,
+	R_COUNT
+};
+
+struct app;
+struct request;
+struct response;
+typedef void (*handler_fn)(struct app *app, const struct request *req, struct response *res);
+
+enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
+
+struct route_match {
+	enum route_id route;
+	handler_fn handler;    /* NULL unless ROUTE_FOUND */
+	char param[24];        /* the {id} segment, when the pattern has one (truncated if long) */
+	int param_too_long;    /* the segment did not fit: certainly not a valid id */
+	char allow[64];        /* methods the path accepts, e.g. "GET, POST, OPTIONS" */
+};
+
+enum http_method router_method(const char *name);
+const char *router_method_name(enum http_method m);
+
+/* The route pattern for metrics and logs ("/api/users/{id}"), "unmatched" for R_NONE. */
+const char *router_route_name(enum route_id r);
+
+/*
+ * Match path (no query string) and method. For a known path, allow is filled whatever the
+ * method; OPTIONS is accepted on every known path and HEAD wherever GET is.
+ */
+enum route_result router_find(const char *path, enum http_method method, struct route_match *m);
+
+#endif

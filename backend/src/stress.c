@@ -1,0 +1,106 @@
+/* stress.c - the CPU burner and its slots. */
+#include "stress.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "app.h"
+#include "http.h"
+#include "metrics.h"
+#include "params.h"
+
+#define CHECK_EVERY 4096 /* iterations between clock reads: ~20 us of work */
+
+struct stress {
+	int slots;
+	atomic_int busy;
+};
+
+struct stress *stress_create(int slots)
+{
+	struct stress *s = calloc(1, sizeof(*s));
+	if (s != NULL)
+		s->slots = slots;
+	return s;
+}
+
+void stress_free(struct stress *s)
+{
+	free(s);
+}
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *run)
+{
+	struct timespec wall0, wall1, cpu0, cpu1;
+	uint64_t i = 0;
+	double x;
+
+	clock_gettime(CLOCK_MONOTONIC, &wall0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+	x = 1.0 + (double)(wall0.tv_nsec & 0xff); /* unknown until run time */
+	for (;;) {
+		uint64_t stop = i + CHECK_EVERY;
+		if (max_iterations != 0 && stop > max_iterations)
+			stop = max_iterations;
+		for (; i < stop; i++)
+			x = sqrt(x * 1.0000001 + (double)(i & 1023));
+		if (max_iterations != 0 && i >= max_iterations)
+			break;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+		if (max_cpu_ms > 0 && ms_between(&cpu0, &cpu1) >= max_cpu_ms)
+			break;
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+	clock_gettime(CLOCK_MONOTONIC, &wall1);
+	run->iterations = i;
+	run->result = x;
+	run->duration_ms = ms_between(&wall0, &wall1);
+	run->cpu_ms = ms_between(&cpu0, &cpu1);
+}
+
+void stress_handle(struct app *app, const struct request *req, struct response *res)
+{
+	const char *ms_s = request_query(req, "ms");
+	const char *it_s = request_query(req, "iterations");
+	long long ms = STRESS_DEFAULT_MS, iterations = 0;
+	struct stress_run run;
+	struct stress *s = app->stress;
+
+	if (ms_s != NULL && it_s != NULL) {
+		response_error(res, req, 400, "give either ms or iterations, not both", "ms");
+		return;
+	}
+	if (ms_s != NULL && params_int(ms_s, 1, STRESS_MAX_MS, &ms) != 0) {
+		response_error(res, req, 400, "ms must be an integer from 1 to 5000", "ms");
+		return;
+	}
+	if (it_s != NULL && params_int(it_s, 1, STRESS_MAX_ITERATIONS, &iterations) != 0) {
+		response_error(res, req, 400, "iterations must be an integer from 1 to 500000000",
+			       "iterations");
+		return;
+	}
+	if (atomic_fetch_add(&s->busy, 1) >= s->slots) {
+		atomic_fetch_sub(&s->busy, 1);
+		res->retry_after_s = 1;
+		response_error(res, req, 429, "all stress slots are busy, retry later", NULL);
+		return;
+	}
+	atomic_fetch_add(&app->metrics->stress_in_flight, 1);
+	stress_burn((uint64_t)iterations, iterations ? 0 : (double)ms, &run);
+	atomic_fetch_sub(&app->metrics->stress_in_flight, 1);
+	atomic_fetch_add(&app->metrics->stress_cpu_ns, (unsigned long)(run.cpu_ms * 1e6));
+	atomic_fetch_sub(&s->busy, 1);
+
+	response_json(res, 200,
+		      json_pack("{s:s, s:I, s:f, s:f, s:f, s:s}", "message",
+				"Stress test completed", "iterations", (json_int_t)run.iterations,
+				"result", run.result, "duration_ms", run.duration_ms, "cpu_ms",
+				run.cpu_ms, "served_by", app->cfg.pod_name));
+}

@@ -1,0 +1,36 @@
+/* stress.h - /api/stress: burn CPU in a bounded number of slots so the HPA has work to see. */
+#ifndef STRESS_H
+#define STRESS_H
+
+#include <stdint.h>
+
+#define STRESS_DEFAULT_MS 200
+#define STRESS_MAX_MS 5000
+#define STRESS_MAX_ITERATIONS 500000000LL
+
+struct app;
+struct request;
+struct response;
+struct stress;
+
+struct stress *stress_create(int slots);
+void stress_free(struct stress *s); /* NULL-safe */
+
+/* The result of one burn. */
+struct stress_run {
+	uint64_t iterations;
+	double result;
+	double duration_ms;
+	double cpu_ms;
+};
+
+/*
+ * Burn until max_iterations are done or max_cpu_ms of this thread's CPU time is used
+ * (0 = no limit; one of them must be set). The loop is a dependent chain of square roots
+ * seeded at run time, so the compiler cannot fold it away; result is its final value.
+ */
+void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *run);
+
+void stress_handle(struct app *app, const struct request *req, struct response *res);
+
+#endif

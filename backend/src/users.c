@@ -1,0 +1,492 @@
+/* users.c - the users resource. A request touches the cache first and PostgreSQL on a miss. */
+#include "users.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cache.h"
+#include "db.h"
+#include "health.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "params.h"
+
+#define COLUMNS                                                                                    \
+	"id, name, email, to_char(created_at AT TIME ZONE 'UTC', "                                 \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+static const struct db_statement q_get = {0, "users_get",
+					  "SELECT " COLUMNS " FROM users WHERE id = $1", 1, 1};
+static const struct db_statement q_list = {
+	1, "users_list", "SELECT " COLUMNS " FROM users WHERE id < $1 ORDER BY id DESC LIMIT $2", 2,
+	1};
+static const struct db_statement q_insert = {
+	2, "users_insert", "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING " COLUMNS, 2,
+	0};
+static const struct db_statement q_update = {
+	3, "users_update", "UPDATE users SET name = $2, email = $3 WHERE id = $1 RETURNING " COLUMNS,
+	3, 0};
+static const struct db_statement q_delete = {4, "users_delete", "DELETE FROM users WHERE id = $1",
+					     1, 0};
+
+/* ---- validation (pure) ---- */
+
+static void fail(struct user_error *err, const char *field, const char *message)
+{
+	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+	snprintf(err->message, sizeof(err->message), "%s", message);
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Control characters: C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F). */
+static int has_control(const unsigned char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s == 0x7f || (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
+/* Code points in valid UTF-8 (jansson has already rejected invalid UTF-8). */
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Copy s without leading and trailing whitespace into dst; -1 if it does not fit. */
+static int trim_copy(const char *s, char *dst, size_t size)
+{
+	while (is_space((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && is_space((unsigned char)s[n - 1]))
+		n--;
+	if (n >= size)
+		return -1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int users_check_name(const char *name, struct user_error *err)
+{
+	if (name[0] == '\0') {
+		fail(err, "name", "name must not be blank");
+		return -1;
+	}
+	if (utf8_len(name) > USERS_NAME_MAX) {
+		fail(err, "name", "name must be at most 100 characters");
+		return -1;
+	}
+	if (has_control((const unsigned char *)name)) {
+		fail(err, "name", "name must not contain control characters");
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_domain(const char *d)
+{
+	size_t n = strlen(d);
+	if (n == 0 || d[0] == '.' || d[n - 1] == '.' || strchr(d, '.') == NULL ||
+	    strstr(d, "..") != NULL)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)d; *p; p++) {
+		/* Letters, digits, '-', '.', and non-ASCII for internationalised names. */
+		if (!(*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return 0;
+		if (*p == '-' && (p == (const unsigned char *)d || p[-1] == '.' || p[1] == '.' ||
+				  p[1] == '\0'))
+			return 0;
+	}
+	return 1;
+}
+
+int users_check_email(const char *email, struct user_error *err)
+{
+	if (email[0] == '\0') {
+		fail(err, "email", "email must not be blank");
+		return -1;
+	}
+	if (utf8_len(email) > USERS_EMAIL_MAX) {
+		fail(err, "email", "email must be at most 254 characters");
+		return -1;
+	}
+	const char *at = strchr(email, '@');
+	int ok = at != NULL && strchr(at + 1, '@') == NULL && at > email &&
+		 (size_t)(at - email) <= USERS_LOCAL_MAX &&
+		 !has_control((const unsigned char *)email) && valid_domain(at + 1);
+	for (const char *p = email; ok && *p; p++)
+		if (is_space((unsigned char)*p))
+			ok = 0;
+	if (!ok) {
+		fail(err, "email", "email must be a valid address like name@example.com");
+		return -1;
+	}
+	return 0;
+}
+
+/* Take a required string field, trimmed, into dst. */
+static int take_string(json_t *obj, const char *field, char *dst, size_t size,
+		       size_t max_chars, struct user_error *err)
+{
+	json_t *v = json_object_get(obj, field);
+	char msg[96];
+	if (v == NULL || json_is_null(v)) {
+		snprintf(msg, sizeof(msg), "%s is required", field);
+		fail(err, field, msg);
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		snprintf(msg, sizeof(msg), "%s must be a string", field);
+		fail(err, field, msg);
+		return -1;
+	}
+	if (trim_copy(json_string_value(v), dst, size) != 0) {
+		snprintf(msg, sizeof(msg), "%s must be at most %zu characters", field, max_chars);
+		fail(err, field, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int users_parse(const char *body, size_t len, struct user_input *in, struct user_error *err)
+{
+	json_error_t jerr;
+	const char *key;
+	json_t *value;
+	int rc = -1;
+	json_t *obj = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+
+	if (obj == NULL) {
+		fail(err, NULL, "request body is not valid JSON");
+		goto out;
+	}
+	if (!json_is_object(obj)) {
+		fail(err, NULL, "request body must be a JSON object");
+		goto out;
+	}
+	json_object_foreach(obj, key, value)
+	{
+		if (strcmp(key, "name") != 0 && strcmp(key, "email") != 0) {
+			/* The name is the client's: echo it only when it is short and plain. */
+			int plain = strlen(key) < sizeof(err->field) &&
+				    !has_control((const unsigned char *)key);
+			fail(err, plain ? key : NULL,
+			     "unknown field: only name and email are accepted");
+			goto out;
+		}
+	}
+	if (take_string(obj, "name", in->name, sizeof(in->name), USERS_NAME_MAX, err) != 0 ||
+	    users_check_name(in->name, err) != 0)
+		goto out;
+	if (take_string(obj, "email", in->email, sizeof(in->email), USERS_EMAIL_MAX, err) != 0 ||
+	    users_check_email(in->email, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(obj);
+	return rc;
+}
+
+/* ---- encoding (pure) ---- */
+
+static json_t *row_json(const PGresult *res, int row)
+{
+	return json_pack("{s:I, s:s, s:s, s:s}", "id",
+			 (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name",
+			 PQgetvalue(res, row, 1), "email", PQgetvalue(res, row, 2), "created_at",
+			 PQgetvalue(res, row, 3));
+}
+
+char *users_encode(const PGresult *res, int as_array, size_t *lenp)
+{
+	json_t *json = as_array ? json_array() : NULL;
+	char *out = NULL;
+	int rows = PQntuples(res);
+
+	if (as_array) {
+		for (int i = 0; json != NULL && i < rows; i++)
+			if (json_array_append_new(json, row_json(res, i)) != 0)
+				goto out;
+	} else if (rows > 0) {
+		json = row_json(res, 0);
+	}
+	if (json == NULL)
+		goto out;
+	out = json_dumps(json, JSON_COMPACT);
+	if (out != NULL)
+		*lenp = strlen(out);
+out:
+	json_decref(json);
+	return out;
+}
+
+/* ---- handlers ---- */
+
+/* Log a failed database call with the request's context and answer 503 or 500. */
+static void db_failed(const struct request *req, struct response *res, enum db_status st,
+		      const char *err)
+{
+	int unavailable = st == DB_UNAVAILABLE;
+	log_event(unavailable ? LOG_WARN : LOG_ERROR, "db.error",
+		  json_pack("{s:s, s:s}", "error", err, "request_id", req->request_id));
+	if (unavailable)
+		response_error(res, req, 503, "database unavailable, retry later", NULL);
+	else
+		response_error(res, req, 500, "internal error", NULL);
+}
+
+static int schema_ready(struct app *app, const struct request *req, struct response *res)
+{
+	if (health_schema_ready(app->health))
+		return 1;
+	response_error(res, req, 503, "database unavailable, retry later", NULL);
+	return 0;
+}
+
+static int parse_id(const struct request *req, struct response *res, long long *id)
+{
+	if (!req->param_too_long && params_int(req->param, 1, INT64_MAX, id) == 0)
+		return 1;
+	response_error(res, req, 400, "id must be a positive 64-bit integer", "id");
+	return 0;
+}
+
+static enum cache_result lookup(struct app *app, const char *key, char **body, size_t *len,
+				struct cache_gen *gen)
+{
+	enum cache_result r = cache_get(app->cache, key, body, len, gen);
+	metrics_cache(app->metrics, r);
+	return r;
+}
+
+static void invalid_body(const struct request *req, struct response *res,
+			 const struct user_error *err)
+{
+	response_error(res, req, 400, err->message, err->field[0] ? err->field : NULL);
+}
+
+/*
+ * A cached list page is "<next before id or nothing>\n<body>", so a hit can still send the
+ * Link header without parsing the body.
+ */
+static void set_link(struct response *res, long long limit, const char *next)
+{
+	if (next[0] != '\0')
+		snprintf(res->link, sizeof(res->link), "</api/users?limit=%lld&before=%s>; rel=\"next\"",
+			 limit, next);
+}
+
+static void serve_cached_page(struct response *res, long long limit, char *stored, size_t len)
+{
+	char *nl = memchr(stored, '\n', len);
+	char next[24] = "";
+	size_t skip = nl ? (size_t)(nl - stored) + 1 : 0;
+	if (nl != NULL && skip <= sizeof(next))
+		memcpy(next, stored, skip - 1);
+	memmove(stored, stored + skip, len - skip);
+	set_link(res, limit, next);
+	response_body(res, 200, stored, len - skip);
+}
+
+void users_list(struct app *app, const struct request *req, struct response *res)
+{
+	const char *limit_s = request_query(req, "limit");
+	const char *before_s = request_query(req, "before");
+	long long limit = USERS_LIMIT_DEFAULT, before = INT64_MAX;
+	char key[64], limit_p[24], before_p[24], next[24] = "", err[512];
+	char *body = NULL, *stored = NULL;
+	size_t len = 0;
+	struct cache_gen gen;
+	PGresult *rows = NULL;
+
+	if (limit_s != NULL && params_int(limit_s, 1, USERS_LIMIT_MAX, &limit) != 0) {
+		response_error(res, req, 400, "limit must be an integer from 1 to 500", "limit");
+		return;
+	}
+	if (before_s != NULL && params_int(before_s, 1, INT64_MAX, &before) != 0) {
+		response_error(res, req, 400, "before must be a positive 64-bit integer", "before");
+		return;
+	}
+	snprintf(key, sizeof(key), "list:%lld:%lld", limit, before);
+	res->cache = lookup(app, key, &body, &len, &gen);
+	if (res->cache == CACHE_HIT) {
+		serve_cached_page(res, limit, body, len);
+		return;
+	}
+	if (!schema_ready(app, req, res))
+		return;
+	snprintf(limit_p, sizeof(limit_p), "%lld", limit);
+	snprintf(before_p, sizeof(before_p), "%lld", before);
+	const char *params[] = {before_p, limit_p};
+	enum db_status st = db_exec(app->db, &q_list, params, &rows, err, sizeof(err));
+	if (st != DB_OK) {
+		db_failed(req, res, st, err);
+		return;
+	}
+	int n = PQntuples(rows);
+	if (n == limit)
+		snprintf(next, sizeof(next), "%s", PQgetvalue(rows, n - 1, 0));
+	body = users_encode(rows, 1, &len);
+	PQclear(rows);
+	if (body == NULL) {
+		response_error(res, req, 500, "internal error", NULL);
+		return;
+	}
+	if (res->cache == CACHE_MISS && asprintf(&stored, "%s\n%s", next, body) >= 0) {
+		cache_put(app->cache, &gen, key, stored, strlen(stored));
+		free(stored);
+	}
+	set_link(res, limit, next);
+	response_body(res, 200, body, len);
+}
+
+void users_get(struct app *app, const struct request *req, struct response *res)
+{
+	long long id;
+	char key[40], id_p[24], err[512];
+	char *body = NULL;
+	size_t len = 0;
+	struct cache_gen gen;
+	PGresult *rows = NULL;
+
+	if (!parse_id(req, res, &id))
+		return;
+	snprintf(key, sizeof(key), "user:%lld", id);
+	res->cache = lookup(app, key, &body, &len, &gen);
+	if (res->cache == CACHE_HIT) {
+		response_body(res, 200, body, len);
+		return;
+	}
+	if (!schema_ready(app, req, res))
+		return;
+	snprintf(id_p, sizeof(id_p), "%lld", id);
+	const char *params[] = {id_p};
+	enum db_status st = db_exec(app->db, &q_get, params, &rows, err, sizeof(err));
+	if (st != DB_OK) {
+		db_failed(req, res, st, err);
+		return;
+	}
+	if (PQntuples(rows) == 0) {
+		PQclear(rows);
+		response_error(res, req, 404, "user not found", NULL);
+		return;
+	}
+	body = users_encode(rows, 0, &len);
+	PQclear(rows);
+	if (body == NULL) {
+		response_error(res, req, 500, "internal error", NULL);
+		return;
+	}
+	if (res->cache == CACHE_MISS)
+		cache_put(app->cache, &gen, key, body, len);
+	response_body(res, 200, body, len);
+}
+
+/* Shared by create and update: run the write, then make every replica miss its cache. */
+static void write_user(struct app *app, const struct request *req, struct response *res,
+		       const struct db_statement *q, const char *const *params, int created)
+{
+	char err[512];
+	PGresult *rows = NULL;
+	size_t len = 0;
+
+	enum db_status st = db_exec(app->db, q, params, &rows, err, sizeof(err));
+	if (st == DB_CONFLICT) {
+		response_error(res, req, 409, "a user with this email already exists", "email");
+		return;
+	}
+	if (st != DB_OK) {
+		db_failed(req, res, st, err);
+		return;
+	}
+	if (PQntuples(rows) == 0) {
+		PQclear(rows);
+		response_error(res, req, 404, "user not found", NULL);
+		return;
+	}
+	cache_invalidate(app->cache);
+	char *body = users_encode(rows, 0, &len);
+	if (created)
+		snprintf(res->location, sizeof(res->location), "/api/users/%s",
+			 PQgetvalue(rows, 0, 0));
+	PQclear(rows);
+	if (body == NULL) {
+		response_error(res, req, 500, "internal error", NULL);
+		return;
+	}
+	response_body(res, created ? 201 : 200, body, len);
+}
+
+void users_create(struct app *app, const struct request *req, struct response *res)
+{
+	struct user_input in;
+	struct user_error uerr;
+
+	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
+		invalid_body(req, res, &uerr);
+		return;
+	}
+	if (!schema_ready(app, req, res))
+		return;
+	const char *params[] = {in.name, in.email};
+	write_user(app, req, res, &q_insert, params, 1);
+}
+
+void users_update(struct app *app, const struct request *req, struct response *res)
+{
+	struct user_input in;
+	struct user_error uerr;
+	long long id;
+	char id_p[24];
+
+	if (!parse_id(req, res, &id))
+		return;
+	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
+		invalid_body(req, res, &uerr);
+		return;
+	}
+	if (!schema_ready(app, req, res))
+		return;
+	snprintf(id_p, sizeof(id_p), "%lld", id);
+	const char *params[] = {id_p, in.name, in.email};
+	write_user(app, req, res, &q_update, params, 0);
+}
+
+void users_delete(struct app *app, const struct request *req, struct response *res)
+{
+	long long id;
+	char id_p[24], err[512];
+	PGresult *rows = NULL;
+
+	if (!parse_id(req, res, &id) || !schema_ready(app, req, res))
+		return;
+	snprintf(id_p, sizeof(id_p), "%lld", id);
+	const char *params[] = {id_p};
+	enum db_status st = db_exec(app->db, &q_delete, params, &rows, err, sizeof(err));
+	if (st != DB_OK) {
+		db_failed(req, res, st, err);
+		return;
+	}
+	int deleted = strcmp(PQcmdTuples(rows), "0") != 0;
+	PQclear(rows);
+	if (!deleted) {
+		response_error(res, req, 404, "user not found", NULL);
+		return;
+	}
+	cache_invalidate(app->cache);
+	res->status = 204;
+}

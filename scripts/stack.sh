@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# stack.sh up|down|reset|status|run - the whole stack on loopback, state under $STACK_DIR.
+#   up      install what is missing, build, start PostgreSQL, Redis, the backend (and the
+#           frontend's nginx when scripts/frontend.sh exists), print the URLs. Idempotent.
+#   down    stop everything it started (data stays)
+#   reset   down, then delete $STACK_DIR
+#   status  what runs, with pids and ports
+#   run     up, then follow the backend log in the foreground; Ctrl-C stops everything
+# Ports: SERVER_PORT (8080), FRONTEND_PORT (8081), PG_PORT (5433), REDIS_PORT (6380).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+STACK_DIR=${STACK_DIR:-$ROOT/.local}
+SERVER_PORT=${SERVER_PORT:-8080}
+FRONTEND_PORT=${FRONTEND_PORT:-8081}
+PG_PORT=${PG_PORT:-5433}
+REDIS_PORT=${REDIS_PORT:-6380}
+BACKEND_BIN=${BACKEND_BIN:-$ROOT/backend/build/release/backend}
+export STACK_DIR SERVER_PORT FRONTEND_PORT PG_PORT REDIS_PORT BACKEND_BIN
+
+backend_pidfile=$STACK_DIR/backend.pid
+
+start_backend() {
+  if pid_alive "$backend_pidfile"; then
+    log "backend already running (pid $(cat "$backend_pidfile"))"
+    return 0
+  fi
+  port_busy "$SERVER_PORT" && die "port $SERVER_PORT is in use; set SERVER_PORT to another port"
+  mkdir -p "$STACK_DIR/logs"
+  # setsid: the backend must not receive the terminal's Ctrl-C meant for 'make run'.
+  DB_HOST=127.0.0.1 DB_PORT=$PG_PORT DB_USER=app DB_NAME=webapp \
+    REDIS_HOST=127.0.0.1 REDIS_PORT=$REDIS_PORT SERVER_PORT=$SERVER_PORT \
+    BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=${SHUTDOWN_DRAIN_SECONDS:-0} \
+    POD_NAME=${POD_NAME:-$(hostname)-local} \
+    setsid "$BACKEND_BIN" >>"$STACK_DIR/logs/backend.log" 2>&1 </dev/null &
+  echo $! >"$backend_pidfile"
+  wait_http "http://127.0.0.1:$SERVER_PORT/health/ready" 30 ||
+    die "backend not ready after 30s; see $STACK_DIR/logs/backend.log"
+  log "backend ready on 127.0.0.1:$SERVER_PORT (pid $(cat "$backend_pidfile"))"
+}
+
+up() {
+  "$ROOT/scripts/install-deps.sh"
+  make -s -C "$ROOT/backend" >/dev/null
+  mkdir -p "$STACK_DIR/logs"
+  local already=1
+  pid_alive "$STACK_DIR/pg/data/postmaster.pid" || already=0
+  pid_alive "$STACK_DIR/redis/redis.pid" || already=0
+  pid_alive "$backend_pidfile" || already=0
+  pg_start "$STACK_DIR/pg" "$PG_PORT"
+  redis_start "$STACK_DIR/redis" "$REDIS_PORT"
+  start_backend
+  if [ -x "$ROOT/scripts/frontend.sh" ]; then
+    [ -f "$STACK_DIR/nginx/nginx.pid" ] && pid_alive "$STACK_DIR/nginx/nginx.pid" || already=0
+    BACKEND_URL=http://127.0.0.1:$SERVER_PORT "$ROOT/scripts/frontend.sh" start
+  fi
+  [ "$already" = 1 ] && log "everything was already running; nothing changed"
+  urls
+}
+
+urls() {
+  cat <<MSG
+
+  API        http://127.0.0.1:$SERVER_PORT/api/users
+  Health     http://127.0.0.1:$SERVER_PORT/health
+  Metrics    http://127.0.0.1:$SERVER_PORT/metrics
+  PostgreSQL 127.0.0.1:$PG_PORT (user app, database webapp)
+  Redis      127.0.0.1:$REDIS_PORT
+  Logs       $STACK_DIR/logs/
+MSG
+  if [ -x "$ROOT/scripts/frontend.sh" ]; then
+    printf '\n  Open http://127.0.0.1:%s\n' "$FRONTEND_PORT"
+  fi
+  echo
+}
+
+down() {
+  if [ -x "$ROOT/scripts/frontend.sh" ]; then "$ROOT/scripts/frontend.sh" stop || true; fi
+  stop_pidfile "$backend_pidfile" 30
+  redis_stop "$STACK_DIR/redis"
+  pg_stop "$STACK_DIR/pg"
+  log "stack stopped (data kept in $STACK_DIR; 'make reset' deletes it)"
+}
+
+status() {
+  local name file
+  for name in backend:$backend_pidfile postgres:$STACK_DIR/pg/data/postmaster.pid \
+    redis:$STACK_DIR/redis/redis.pid nginx:$STACK_DIR/nginx/nginx.pid; do
+    file=${name#*:}
+    if pid_alive "$file"; then
+      printf '%-9s running (pid %s)\n' "${name%%:*}" "$(head -n 1 "$file")"
+    else
+      printf '%-9s stopped\n' "${name%%:*}"
+    fi
+  done
+}
+
+run() {
+  up
+  trap 'echo; down; exit 0' INT TERM
+  log "following the backend log; Ctrl-C stops everything"
+  tail -n 0 -f "$STACK_DIR/logs/backend.log" &
+  wait
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+reset)
+  down
+  rm -rf "$STACK_DIR"
+  log "deleted $STACK_DIR"
+  ;;
+status) status ;;
+run) run ;;
+*)
+  sed -n '2,10p' "$0" >&2
+  exit 2
+  ;;
+esac
