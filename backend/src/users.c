@@ -168,7 +168,7 @@ int users_parse(const char *body, size_t len, struct user_input *in, struct user
 	const char *key;
 	json_t *value;
 	int rc = -1;
-	json_t *obj = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	json_t *obj = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr) : NULL;
 
 	if (obj == NULL) {
 		fail(err, NULL, "request body is not valid JSON");
