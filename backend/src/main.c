@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "router.h"
 #include "stress.h"
 
 #define HEALTH_INTERVAL_MS 1000
@@ -20,7 +21,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: backend [--help | --version]\n\n"
+		"usage: backend [--help | --version | --routes]\n\n"
 		"The users API server of the webapp autoscaling demo. Settings come from the\n"
 		"environment (name, default, meaning):\n\n");
 	config_print_help(out);
@@ -67,6 +68,10 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		printf("backend %s (revision %s)\n", APP_VERSION, APP_REVISION);
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
+		router_print(stdout);
 		return 0;
 	}
 	if (argc > 1) {

@@ -117,3 +117,10 @@ enum route_result router_find(const char *path, enum http_method method, struct 
 		return ROUTE_FOUND;
 	return ROUTE_METHOD_NOT_ALLOWED;
 }
+
+void router_print(FILE *out)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		fprintf(out, "%s %s\n", method_names[routes[i].method],
+			router_route_name(routes[i].id));
+}

@@ -3,6 +3,7 @@
 #define ROUTER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum http_method {
 	M_GET,
@@ -54,6 +55,9 @@ const char *router_route_name(enum route_id r);
  * Match path (no query string) and method. For a known path, allow is filled whatever the
  * method; OPTIONS is accepted on every known path and HEAD wherever GET is.
  */
+/* Print "METHOD PATTERN" for every route, one per line (for `backend --routes`). */
+void router_print(FILE *out);
+
 enum route_result router_find(const char *path, enum http_method method, struct route_match *m);
 
 #endif

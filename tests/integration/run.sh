@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Integration tests: each file starts its own PostgreSQL + Redis and backends (sanitizer build).
+# Files run one after another so that fault tests never disturb each other.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+make -s -C backend asan release
+rc=0
+for f in tests/integration/*.test.mjs; do
+  echo "--- $f"
+  node --test --test-reporter=spec "$f" || rc=1
+done
+exit $rc
