@@ -27,8 +27,15 @@ static const char bump_script[] =
 	"if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
 	"return redis.call('INCR', KEYS[1])";
 
+/* A pooled connection remembers the epoch it was opened in. */
+struct conn {
+	redisContext *ctx;
+	long epoch;
+};
+
 struct cache {
 	struct pool *slots;
+	atomic_long epoch; /* bumped on any failure: every older connection is suspect */
 	const struct config *cfg; /* borrowed; outlives the cache */
 	struct timeval timeout;
 	char ttl[16];
@@ -53,10 +60,19 @@ static void epoch_us(char *buf, size_t len)
 	snprintf(buf, len, "%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-static void ctx_free(void *item)
+static void ctx_free(redisContext *ctx)
 {
-	if (item != NULL)
-		redisFree(item);
+	if (ctx != NULL)
+		redisFree(ctx);
+}
+
+static void conn_free(void *item)
+{
+	struct conn *c = item;
+	if (c == NULL)
+		return;
+	ctx_free(c->ctx);
+	free(c);
 }
 
 static redisReply *command(redisContext *ctx, int argc, const char **argv, const size_t *lens)
@@ -120,38 +136,58 @@ void cache_free(struct cache *c)
 {
 	if (c == NULL)
 		return;
-	pool_free(c->slots, ctx_free);
+	pool_free(c->slots, conn_free);
 	ctx_free(c->monitor);
 	free(c);
 }
 
-/* Borrow a connected context, or -1 while Redis is known to be down. */
-static int borrow(struct cache *c, redisContext **ctxp)
+static void mark_failed(struct cache *c)
+{
+	atomic_fetch_add(&c->epoch, 1);
+	atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
+}
+
+/*
+ * Borrow a connected context, or -1 while Redis is known to be down. A connection older than
+ * the last failure is replaced: after a Redis restart they are all dead, and finding that out
+ * one request at a time would cost a backoff period each.
+ */
+static int borrow(struct cache *c, struct conn **connp)
 {
 	void *item = NULL;
 	if (now_ms() < atomic_load(&c->down_until_ms))
 		return -1;
 	int slot = pool_acquire(c->slots, c->cfg->redis_timeout_ms, &item);
+	struct conn *conn = item;
 	if (slot < 0)
 		return -1;
-	if (item == NULL && (item = ctx_open(c, 1)) == NULL) {
-		atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
+	if (conn != NULL && conn->epoch != atomic_load(&c->epoch)) {
+		conn_free(conn);
+		conn = NULL;
+	}
+	if (conn == NULL && (conn = calloc(1, sizeof(*conn))) != NULL) {
+		conn->epoch = atomic_load(&c->epoch);
+		conn->ctx = ctx_open(c, 1);
+	}
+	if (conn == NULL || conn->ctx == NULL) {
+		conn_free(conn);
+		mark_failed(c);
 		pool_release(c->slots, slot, NULL);
 		return -1;
 	}
-	*ctxp = item;
+	*connp = conn;
 	return slot;
 }
 
-/* Give the context back; a failed one is dropped and Redis is skipped for a while. */
-static void give_back(struct cache *c, int slot, redisContext *ctx, int failed)
+/* Give the connection back; a failed one is dropped and Redis is skipped for a while. */
+static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 {
-	if (failed || ctx->err) {
-		redisFree(ctx);
-		ctx = NULL;
-		atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
+	if (failed || conn->ctx->err) {
+		conn_free(conn);
+		conn = NULL;
+		mark_failed(c);
 	}
-	pool_release(c->slots, slot, ctx);
+	pool_release(c->slots, slot, conn);
 }
 
 static int bump(struct cache *c, redisContext *ctx)
@@ -168,23 +204,23 @@ static int bump(struct cache *c, redisContext *ctx)
 enum cache_result cache_get(struct cache *c, const char *key, char **body, size_t *lenp,
 			    struct cache_gen *gen)
 {
-	redisContext *ctx = NULL;
+	struct conn *conn = NULL;
 	redisReply *r = NULL;
 	enum cache_result result = CACHE_ERROR;
 	char seed[24];
-	int slot = borrow(c, &ctx);
+	int slot = borrow(c, &conn);
 
 	*body = NULL;
 	if (slot < 0)
 		return CACHE_ERROR;
 	if (atomic_load(&c->bump_pending)) {
-		if (bump(c, ctx) != 0)
+		if (bump(c, conn->ctx) != 0)
 			goto out;
 		atomic_store(&c->bump_pending, 0);
 	}
 	epoch_us(seed, sizeof(seed));
 	const char *argv[] = {"EVALSHA", c->get_sha, "1", GEN_KEY, key, seed};
-	r = command(ctx, 6, argv, NULL);
+	r = command(conn->ctx, 6, argv, NULL);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[0]->len >= sizeof(gen->value))
@@ -199,7 +235,7 @@ enum cache_result cache_get(struct cache *c, const char *key, char **body, size_
 		result = CACHE_HIT;
 	}
 out:
-	give_back(c, slot, ctx, result == CACHE_ERROR);
+	give_back(c, slot, conn, result == CACHE_ERROR);
 	freeReplyObject(r);
 	return result;
 }
@@ -207,34 +243,34 @@ out:
 void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
 	       size_t len)
 {
-	redisContext *ctx = NULL;
+	struct conn *conn = NULL;
 	char full[160];
 	int slot;
 
 	if (snprintf(full, sizeof(full), "users:%s:%s", gen->value, key) >= (int)sizeof(full))
 		return;
-	if ((slot = borrow(c, &ctx)) < 0)
+	if ((slot = borrow(c, &conn)) < 0)
 		return;
 	const char *argv[] = {"SET", full, body, "EX", c->ttl};
 	size_t lens[] = {3, strlen(full), len, 2, strlen(c->ttl)};
-	redisReply *r = command(ctx, 5, argv, lens);
+	redisReply *r = command(conn->ctx, 5, argv, lens);
 	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 	freeReplyObject(r);
-	give_back(c, slot, ctx, !ok);
+	give_back(c, slot, conn, !ok);
 }
 
 void cache_invalidate(struct cache *c)
 {
-	redisContext *ctx = NULL;
+	struct conn *conn = NULL;
 	/* Pending first: if the bump below fails, the flag must already be set. */
 	atomic_store(&c->bump_pending, 1);
-	int slot = borrow(c, &ctx);
+	int slot = borrow(c, &conn);
 	if (slot < 0)
 		return;
-	int failed = bump(c, ctx) != 0;
+	int failed = bump(c, conn->ctx) != 0;
 	if (!failed)
 		atomic_store(&c->bump_pending, 0);
-	give_back(c, slot, ctx, failed);
+	give_back(c, slot, conn, failed);
 }
 
 int cache_ping(struct cache *c, double *ms, char *err, size_t errlen)

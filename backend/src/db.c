@@ -1,6 +1,7 @@
 /* db.c - libpq pool. Every call is bounded: connect_timeout, statement_timeout, pool wait. */
 #include "db.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,10 +27,12 @@ static const char *const schema_sql =
 struct conn {
 	PGconn *pg;
 	uint64_t prepared; /* bit n: statement with id n is prepared on this connection */
+	long epoch;	   /* the pool's epoch when it was opened */
 };
 
 struct db_pool {
 	struct pool *slots;
+	atomic_long epoch; /* bumped when a connection breaks: older ones are suspect too */
 	int wait_ms;
 	const char *keys[10];
 	const char *values[10];
@@ -100,6 +103,7 @@ static struct conn *conn_open(struct db_pool *pool, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	c->epoch = atomic_load(&pool->epoch);
 	c->pg = PQconnectdbParams(pool->keys, pool->values, 0);
 	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
 		/* libpq's message names host and port, never the password. */
@@ -173,6 +177,11 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		snprintf(err, errlen, "no free database connection within %d ms", pool->wait_ms);
 		return DB_UNAVAILABLE;
 	}
+	if (c != NULL && c->epoch != atomic_load(&pool->epoch)) {
+		/* Opened before a connection broke (a server restart breaks them all): replace it. */
+		conn_free(c);
+		c = NULL;
+	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int reused = c != NULL;
 		if (c == NULL && (c = conn_open(pool, err, errlen)) == NULL)
@@ -181,6 +190,7 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		if (PQstatus(c->pg) == CONNECTION_OK)
 			break;
 		/* Broken (server restarted, network cut): drop it; a read may try a fresh one. */
+		atomic_fetch_add(&pool->epoch, 1);
 		conn_free(c);
 		c = NULL;
 		if (!reused || !st->read_only)

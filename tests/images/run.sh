@@ -34,7 +34,11 @@ check() {
 http_code() { curl -s -m "${2:-5}" -o /dev/null -w '%{http_code}' "$1" || true; }
 # lists_email URL EMAIL: the JSON array at URL holds a user with EMAIL
 lists_email() { curl -s -m 5 "$1" | jq -e --arg e "$2" 'any(.[]; .email == $e)' >/dev/null; }
-json_lines() { podman logs "$1" 2>/dev/null | head -n 1 | jq -e 'type == "object"' >/dev/null; }
+# json_lines CONTAINER: every line the container logged so far is a JSON object
+json_lines() {
+  podman logs "$1" >"$WORK/$1.log" 2>&1 &&
+    jq -e -s 'length > 0 and all(type == "object")' "$WORK/$1.log" >/dev/null
+}
 elapsed() { echo $(($(date +%s) - $1)); }
 
 # --- tools: fail loudly with what to install, never skip ---------------------------------

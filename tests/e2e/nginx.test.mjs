@@ -1,0 +1,235 @@
+// nginx in front of the backend: rendering, nginx -t, proxying with the path unchanged,
+// security and cache headers, gzip, SPA fallback, /healthz. Plain HTTP, no browser.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, test } from "node:test";
+
+import { env, http, ROOT, unique, waitFor } from "./lib.mjs";
+
+const RENDER = path.join(ROOT, "frontend/nginx/render.sh");
+
+function render(vars) {
+  return spawnSync(RENDER, [], { env: { PATH: process.env.PATH, ...vars }, encoding: "utf8" });
+}
+
+function assertSecurityHeaders(res, what) {
+  const h = (n) => res.headers.get(n);
+  const csp = h("content-security-policy") || "";
+  assert.match(csp, /(^|;\s*)default-src 'self'(;|$)/, `${what}: CSP default-src 'self' (got "${csp}")`);
+  assert.match(csp, /frame-ancestors 'none'/, `${what}: CSP frame-ancestors`);
+  // Only the site itself: no other origin, no inline code, no eval.
+  assert.doesNotMatch(csp, /https?:|\*|unsafe-inline|unsafe-eval|data:/, `${what}: CSP allows only 'self' (got "${csp}")`);
+  assert.equal(h("x-content-type-options"), "nosniff", `${what}: X-Content-Type-Options`);
+  assert.equal(h("x-frame-options"), "DENY", `${what}: X-Frame-Options`);
+  assert.ok(h("referrer-policy"), `${what}: Referrer-Policy`);
+  assert.equal(h("server"), "nginx", `${what}: Server header without a version`);
+}
+
+describe("configuration", () => {
+  test("scripts/frontend.sh render writes a config that nginx -t accepts", () => {
+    const out = execFileSync(path.join(ROOT, "scripts/frontend.sh"), ["render"], { encoding: "utf8" }).trim();
+    const conf = out.split("\n").pop();
+    assert.equal(conf, path.join(env.stackDir, "nginx/nginx.conf"));
+    const t = spawnSync("nginx", ["-t", "-p", `${path.dirname(conf)}/`, "-c", conf, "-e", "stderr"], { encoding: "utf8" });
+    assert.equal(t.status, 0, `nginx -t failed:\n${t.stderr}`);
+    assert.match(t.stderr, /test is successful/);
+    const text = fs.readFileSync(conf, "utf8");
+    const backendPort = new URL(env.backend).port;
+    assert.match(text, new RegExp(`server 127\\.0\\.0\\.1:${backendPort};`), "upstream is the local backend");
+    assert.match(text, new RegExp(`listen 127\\.0\\.0\\.1:${new URL(env.base).port};`), "listens on loopback");
+    assert.doesNotMatch(text.replace(/#.*$/gm, ""), /\$\{[A-Z_]+\}/, "no placeholder left");
+  });
+
+  test("the template's defaults suit the container: backend-service:8080, port 8080, logs to stdout/stderr", () => {
+    const r = render({});
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /server backend-service:8080;/);
+    assert.match(r.stdout, /listen 8080;/);
+    assert.match(r.stdout, /access_log \/dev\/stdout json;/);
+    assert.match(r.stdout, /error_log stderr warn;/);
+    // Every path nginx writes to is relative to the prefix (-p), none under /var or /run.
+    for (const d of ["pid", "client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"]) {
+      const m = r.stdout.match(new RegExp(`^\\s*${d} ([^;]+);`, "m"));
+      assert.ok(m, `${d} is set`);
+      assert.ok(!m[1].startsWith("/"), `${d} is relative to the prefix (got ${m[1]})`);
+    }
+    assert.match(r.stdout, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
+    assert.match(r.stdout, /proxy_set_header X-Real-IP \$remote_addr;/);
+    assert.match(r.stdout, /proxy_set_header X-Request-ID \$req_id;/);
+    assert.match(r.stdout, /keepalive \d+;/);
+  });
+
+  test("a rendered config runs from any writable prefix with a given port and backend", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nginx-render-"));
+    try {
+      const r = render({ BACKEND_URL: "http://127.0.0.1:9/", LISTEN_PORT: "18080", NGINX_ACCESS_LOG: `${dir}/access.log` });
+      assert.equal(r.status, 0, r.stderr);
+      fs.writeFileSync(`${dir}/nginx.conf`, r.stdout);
+      const t = spawnSync("nginx", ["-t", "-p", `${dir}/`, "-c", `${dir}/nginx.conf`, "-e", "stderr"], { encoding: "utf8" });
+      assert.equal(t.status, 0, t.stderr);
+      assert.match(r.stdout, /server 127\.0\.0\.1:9;/);
+      assert.match(r.stdout, /listen 18080;/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("render.sh refuses values that would change the config's meaning", () => {
+    const bad = [
+      { BACKEND_URL: "http://backend-service:8080/api" }, // a path would rewrite /api/users
+      { BACKEND_URL: "http://x;return 200 hi" },
+      { BACKEND_URL: "https://backend-service" },
+      { BACKEND_URL: "http://backend:99999" },
+      { LISTEN_PORT: "80; include /etc/passwd" },
+      { LISTEN_PORT: "0" },
+      { SITE_ROOT: "/nonexistent" },
+      { NGINX_ACCESS_LOG: "/tmp/a log" },
+      { NGINX_WORKER_PROCESSES: "two" },
+    ];
+    for (const vars of bad) {
+      const r = render(vars);
+      assert.equal(r.status, 2, `${JSON.stringify(vars)} should be refused`);
+      assert.match(r.stderr, /render\.sh: /);
+      assert.equal(r.stdout, "");
+    }
+  });
+});
+
+describe("serving", () => {
+  test("GET /healthz answers JSON from nginx itself", async () => {
+    const res = await http(`${env.base}/healthz`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type"), /^application\/json/);
+    assert.deepEqual(await res.json(), { status: "ok" });
+    assert.equal(res.headers.get("x-served-by"), null, "not proxied to the backend");
+  });
+
+  test("index.html is never cached, assets briefly, with security headers everywhere", async () => {
+    for (const p of ["/", "/index.html"]) {
+      const res = await http(`${env.base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.match(res.headers.get("content-type"), /^text\/html/);
+      assert.equal(res.headers.get("cache-control"), "no-store", `${p} Cache-Control`);
+      assertSecurityHeaders(res, p);
+      assert.match(await res.text(), /<title>Autoscaling demo<\/title>/);
+    }
+    for (const p of ["/assets/app.css", "/assets/js/main.js", "/assets/favicon.svg"]) {
+      const res = await http(`${env.base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.match(res.headers.get("cache-control") || "", /max-age=\d+/, `${p} Cache-Control`);
+      assertSecurityHeaders(res, p);
+    }
+    const js = await http(`${env.base}/assets/js/main.js`);
+    assert.match(js.headers.get("content-type"), /^text\/javascript/);
+  });
+
+  test("text assets are gzipped", async () => {
+    for (const p of ["/assets/app.css", "/assets/js/main.js", "/"]) {
+      const res = await http(`${env.base}${p}`, { headers: { "Accept-Encoding": "gzip" } });
+      assert.equal(res.headers.get("content-encoding"), "gzip", p);
+      await res.arrayBuffer();
+    }
+  });
+
+  test("SPA fallback: unknown page paths get index.html, missing assets and dotfiles 404", async () => {
+    for (const p of ["/users", "/users/42", "/some/deep/link?x=1"]) {
+      const res = await http(`${env.base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.match(res.headers.get("content-type"), /^text\/html/, p);
+      assert.equal(res.headers.get("cache-control"), "no-store", p);
+      assert.match(await res.text(), /<title>Autoscaling demo<\/title>/, p);
+    }
+    for (const p of ["/assets/missing.js", "/assets/js/nope.js", "/.git/config", "/.env"]) {
+      const res = await http(`${env.base}${p}`);
+      assert.equal(res.status, 404, p);
+      assertSecurityHeaders(res, p);
+      await res.arrayBuffer();
+    }
+  });
+});
+
+describe("proxy to the backend", () => {
+  test("/api/... reaches the backend with the path unchanged and the request id passed on", async () => {
+    const rid = `e2e-path-${unique()}`;
+    const res = await http(`${env.base}/api/users/987654321?probe=1`, { headers: { "X-Request-ID": rid } });
+    assert.equal(res.status, 404);
+    assert.match(res.headers.get("content-type"), /^application\/json/);
+    assert.equal(res.headers.get("x-served-by"), env.pod, "answered by the backend");
+    assert.equal(res.headers.get("x-request-id"), rid, "the backend got our X-Request-ID");
+    assert.equal(res.headers.get("x-request-id").split(",").length, 1, "one X-Request-ID header");
+    assertSecurityHeaders(res, "/api 404");
+    const body = await res.json();
+    assert.equal(body.request_id, rid);
+    // The backend's access log names the path it received.
+    const logFile = path.join(env.stackDir, "logs/backend.log");
+    const line = await waitFor(
+      () => fs.readFileSync(logFile, "utf8").split("\n").find((l) => l.includes(rid)),
+      { timeout: 5000, message: `a backend log line with request id ${rid}` },
+    );
+    assert.equal(JSON.parse(line).path, "/api/users/987654321", `backend saw: ${line}`);
+  });
+
+  test("an invalid client X-Request-ID is replaced, not passed on", async () => {
+    const res = await http(`${env.base}/api/users?limit=1`, { headers: { "X-Request-ID": 'bad "id" with spaces' } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("x-request-id"), /^[A-Za-z0-9._-]{1,64}$/);
+    await res.arrayBuffer();
+  });
+
+  test("list, create, read and delete work through nginx; Link and Location come back", async () => {
+    const email = `proxy-${unique()}@example.com`;
+    const created = await http(`${env.base}/api/users`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Proxy Check", email }),
+    });
+    assert.equal(created.status, 201);
+    const user = await created.json();
+    assert.equal(created.headers.get("location"), `/api/users/${user.id}`);
+    const one = await http(`${env.base}/api/users/${user.id}`);
+    assert.equal(one.status, 200);
+    assert.equal((await one.json()).email, email);
+    const page = await http(`${env.base}/api/users?limit=1`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("link") || "", /^<\/api\/users\?limit=1&before=\d+>; rel="next"$/);
+    await page.arrayBuffer();
+    const del = await http(`${env.base}/api/users/${user.id}`, { method: "DELETE" });
+    assert.equal(del.status, 204);
+  });
+
+  test("/health, /health/live and /api/health are proxied", async () => {
+    for (const p of ["/health", "/health/live", "/health/ready", "/api/health"]) {
+      const res = await http(`${env.base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.equal(res.headers.get("x-served-by"), env.pod, p);
+      await res.arrayBuffer();
+    }
+    const res = await http(`${env.base}/api/health`);
+    const body = await res.json();
+    assert.equal(body.checks.database.status, "up");
+    assert.equal(body.checks.redis.status, "up");
+  });
+
+  test("backend errors pass through unchanged (JSON, status, fields)", async () => {
+    const res = await http(`${env.base}/api/users`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "x", email: "not-an-email" }),
+    });
+    assert.equal(res.status, 400);
+    const body = await res.json();
+    assert.equal(body.field, "email");
+    assert.equal(res.headers.get("x-served-by"), env.pod);
+  });
+
+  test("a stress request longer than a few seconds is not cut off by the proxy", async () => {
+    const res = await http(`${env.base}/api/stress?ms=2500`, { timeout: 20000 });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.ok(body.duration_ms >= 2500, `duration ${body.duration_ms}`);
+  });
+});

@@ -1,0 +1,79 @@
+// PostgreSQL outages: at startup and while serving.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Deps, Backend, request, sleep } from './harness.mjs';
+
+let deps;
+
+before(async () => { deps = await new Deps().start(); });
+after(async () => { await deps?.stop(); });
+
+test('PostgreSQL down at startup: live 200, ready 503, then it migrates and becomes ready by itself', async () => {
+  deps.stopPg();
+  const be = await new Backend(deps).start({ waitReady: false });
+  try {
+    assert.equal((await request(be.url, '/health/live')).status, 200);
+    const ready = await request(be.url, '/health/ready');
+    assert.equal(ready.status, 503);
+    assert.equal(ready.json.status, 'not ready');
+    assert.ok(ready.json.reason);
+    const health = await request(be.url, '/health');
+    assert.equal(health.status, 503);
+    assert.equal(health.json.status, 'unhealthy');
+    const users = await request(be.url, '/api/users');
+    assert.equal(users.status, 503);
+    assert.ok(users.json.error);
+    deps.startPg();
+    await be.waitFor('/health/ready', 200, 10000);
+    const c = await request(be.url, '/api/users', { method: 'POST', body: { name: 'Late', email: 'late@example.com' } });
+    assert.equal(c.status, 201, 'the schema was created after PostgreSQL came up');
+  } finally {
+    assert.equal((await be.stop()).code, 0);
+  }
+});
+
+test('PostgreSQL stopped while serving: cached reads 200, uncached 503 within the timeout, ready 503; recovery within 5 s', async () => {
+  const be = await new Backend(deps, { DB_STATEMENT_TIMEOUT_MS: '1000' }).start();
+  try {
+    const c = await request(be.url, '/api/users', { method: 'POST', body: { name: 'Cached', email: 'cached@example.com' } });
+    const path = `/api/users/${c.json.id}`;
+    await request(be.url, path);
+    await request(be.url, '/api/users?limit=7');
+
+    deps.stopPg();
+    const hit = await request(be.url, path);
+    assert.equal(hit.status, 200, 'cached user still served');
+    assert.equal(hit.headers.get('x-cache'), 'HIT');
+    assert.equal((await request(be.url, '/api/users?limit=7')).status, 200, 'cached page still served');
+    for (const p of ['/api/users/999999', '/api/users?limit=8']) {
+      const r = await request(be.url, p);
+      assert.equal(r.status, 503, p);
+      assert.ok(r.ms < 3000, `${p} answered in ${r.ms.toFixed(0)} ms`);
+      assert.doesNotMatch(r.body, /connect|socket|postgres|SQL/i, 'no internals in the error');
+    }
+    const w = await request(be.url, '/api/users', { method: 'POST', body: { name: 'X', email: 'x@example.com' } });
+    assert.equal(w.status, 503);
+    let ready;
+    for (let i = 0; i < 30; i++) {
+      ready = await request(be.url, '/health/ready');
+      if (ready.status === 503) break;
+      await sleep(100);
+    }
+    assert.equal(ready.status, 503);
+    assert.equal((await request(be.url, '/health/live')).status, 200);
+
+    deps.startPg();
+    const t0 = Date.now();
+    await be.waitFor('/health/ready', 200, 5000);
+    let ok = false;
+    while (Date.now() - t0 < 5000 && !ok) {
+      ok = (await request(be.url, '/api/users/999999')).status === 404;
+      if (!ok) await sleep(100);
+    }
+    assert.ok(ok, 'uncached reads recovered within 5 s');
+    const again = await request(be.url, '/api/users', { method: 'POST', body: { name: 'Y', email: 'y@example.com' } });
+    assert.equal(again.status, 201, 'writes recovered');
+  } finally {
+    assert.equal((await be.stop()).code, 0);
+  }
+});
