@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Backend API server: build stage (compiler, -dev packages, unit tests) and a runtime
 # stage that holds only the binary and the shared libraries it links against.
 #

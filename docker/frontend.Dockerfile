@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Frontend: the static site and nginx, as a non-root user on port 8080. The backend
 # address comes from BACKEND_URL when the container starts; nginx writes only under
 # NGINX_PREFIX (/tmp/nginx), so the root filesystem can be read-only with a tmpfs

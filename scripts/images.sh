@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the backend and frontend container images (`make images`).
 #
-#   scripts/images.sh [build]   build both images (default)
+#   scripts/images.sh [build [backend|frontend|all]]   build the images (default: both)
 #   scripts/images.sh base      only prepare the debian:bookworm-slim base (buildah path)
 #   scripts/images.sh sizes     print the size of both images
 #   scripts/images.sh names     print the two image references
@@ -196,19 +196,23 @@ sizes() {
 }
 
 main() {
-  local cmd=${1:-build} eng
+  local cmd=${1:-build} which=${2:-all} eng
   eng=$(engine)
   case $cmd in
   names) echo "$BACKEND_IMAGE" && echo "$FRONTEND_IMAGE" ;;
   base) if [ "$eng" = buildah ]; then prepare_base; fi ;;
   sizes) sizes "$eng" ;;
   build)
+    case $which in
+    backend | frontend | all) ;;
+    *) die "usage: $0 build [backend|frontend|all]" ;;
+    esac
     if [ "$eng" = buildah ]; then prepare_base; fi
-    build_one "$eng" docker/backend.Dockerfile "$BACKEND_IMAGE"
-    build_one "$eng" docker/frontend.Dockerfile "$FRONTEND_IMAGE"
+    if [ "$which" != frontend ]; then build_one "$eng" docker/backend.Dockerfile "$BACKEND_IMAGE"; fi
+    if [ "$which" != backend ]; then build_one "$eng" docker/frontend.Dockerfile "$FRONTEND_IMAGE"; fi
     sizes "$eng"
     ;;
-  *) die "usage: $0 [build|base|sizes|names]" ;;
+  *) die "usage: $0 [build [backend|frontend|all]|base|sizes|names]" ;;
   esac
 }
 
