@@ -1,8 +1,9 @@
 # Shared shell helpers for scripts/ and tests/ (sourced, not run).
 # shellcheck shell=bash
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+PGBIN=${PGBIN:-$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -48,19 +49,29 @@ wait_http() {
   return 1
 }
 
-# pid_alive PIDFILE: true when PIDFILE names a live process.
+# pid_alive PIDFILE: true when PIDFILE names a live process (first line: postmaster.pid has more).
 pid_alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(head -n 1 "$1")
+  [ -n "$pid" ] && running "$pid"
+}
+
+# running PID: alive and not a zombie waiting for its parent to reap it.
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state#Z}" = "$state" ]
 }
 
 # stop_pid PID [SECS]: SIGTERM, wait up to SECS, then SIGKILL. Only for processes we started.
 stop_pid() {
   local pid=$1 secs=${2:-10} i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  [ -n "$pid" ] && running "$pid" || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 $((secs * 10))); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
+  for i in $(seq 1 $((secs * 20))); do
+    running "$pid" || return 0
+    sleep 0.05
   done
   log "pid $pid did not stop within ${secs}s; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
@@ -69,7 +80,7 @@ stop_pid() {
 # stop_pidfile PIDFILE [SECS]
 stop_pidfile() {
   [ -f "$1" ] || return 0
-  stop_pid "$(cat "$1")" "${2:-10}"
+  stop_pid "$(head -n 1 "$1")" "${2:-10}"
   rm -f "$1"
 }
 
@@ -109,17 +120,17 @@ pg_stop() {
   [ -f "$dir/data/postmaster.pid" ] || return 0
   pid=$(head -n 1 "$dir/data/postmaster.pid")
   as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m "$mode" -w -t 30 stop >/dev/null 2>&1 || stop_pid "$pid" 10
-  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  while running "$pid"; do sleep 0.1; done
 }
 
 # redis_start DIR PORT: a cache-only Redis on 127.0.0.1:PORT (no persistence).
 redis_start() {
-  local dir=$1 port=$2 i
+  local dir=$1 port=$2
   mkdir -p "$dir"
   pid_alive "$dir/redis.pid" && return 0
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >/dev/null
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0
     sleep 0.1
   done
