@@ -223,6 +223,10 @@ else
   die "frontend container not answering on $F within 20 s"
 fi
 check "nginx runs as uid 10001" test "$(podman exec "$FE" id -u)" = 10001
+if podman exec "$FE" sh -c 'touch /probe' 2>/dev/null; then fail "frontend root filesystem is writable"; else ok "frontend root filesystem is read-only"; fi
+check "nginx -t accepts the configuration rendered in the image" \
+  podman run --rm --network=none --read-only --tmpfs /tmp:rw,size=16m,mode=1777 \
+  -e BACKEND_URL=http://127.0.0.1:8080 "$FRONTEND_IMAGE" -t -q
 page=$(curl -s -m 5 -D "$WORK/page.h" "$F/")
 if grep -qi '<html' <<<"$page" && grep -qi '^content-security-policy:' "$WORK/page.h"; then
   ok "GET / serves the page with a Content-Security-Policy"
