@@ -1,6 +1,8 @@
 /* db.c - libpq pool. Every call is bounded: connect_timeout, statement_timeout, pool wait. */
 #include "db.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +11,12 @@
 #include <time.h>
 
 #include "pool.h"
+
+/*
+ * statement_timeout is enforced by the server; a server that is frozen or cut off by the
+ * network enforces nothing, so every reply is also awaited with a deadline of our own.
+ */
+#define REPLY_MARGIN_MS 500
 
 /* Shared with every implementation of this API, so they can migrate the same database. */
 #define SCHEMA_LOCK_KEY "7346010"
@@ -28,10 +36,12 @@ struct conn {
 	PGconn *pg;
 	uint64_t prepared; /* bit n: statement with id n is prepared on this connection */
 	long epoch;	   /* the pool's epoch when it was opened */
+	int broken;	   /* timed out waiting for the server: never reuse */
 };
 
 struct db_pool {
 	struct pool *slots;
+	int reply_ms; /* client-side bound on any reply: the server's own timeout plus a margin */
 	atomic_long epoch; /* bumped when a connection breaks: older ones are suspect too */
 	int wait_ms;
 	const char *keys[10];
@@ -62,6 +72,7 @@ struct db_pool *db_pool_create(const struct config *cfg)
 		return NULL;
 	}
 	pool->wait_ms = cfg->db_statement_timeout_ms;
+	pool->reply_ms = cfg->db_statement_timeout_ms + REPLY_MARGIN_MS;
 	snprintf(pool->port, sizeof(pool->port), "%d", cfg->db_port);
 	/* libpq rounds connect_timeout up to at least 2 s. */
 	snprintf(pool->connect_timeout, sizeof(pool->connect_timeout), "%d",
@@ -140,23 +151,94 @@ static enum db_status classify(struct conn *c, PGresult *res, char *err, size_t 
 	return DB_ERROR;
 }
 
-static enum db_status run(struct conn *c, const struct db_statement *st, const char *const *params,
-			  PGresult **resp, char *err, size_t errlen)
+static int is_error(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
+}
+
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+		       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > 600000 ? 600000 : (int)ms;
+}
+
+/*
+ * Collect the reply to the query just sent, waiting at most reply_ms. Returns the first
+ * error, else the last result (a multi-statement string has several), or NULL with
+ * c->broken set when the deadline passed.
+ */
+static PGresult *await_reply(struct conn *c, int reply_ms)
+{
+	struct timespec deadline;
+	PGresult *first = NULL, *res;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += reply_ms / 1000;
+	deadline.tv_nsec += (long)(reply_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		while (PQisBusy(c->pg)) {
+			struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+			int ms = ms_left(&deadline);
+			if (ms == 0 || (poll(&p, 1, ms) < 0 && errno != EINTR)) {
+				c->broken = 1;
+				PQclear(first);
+				return NULL;
+			}
+			if (!PQconsumeInput(c->pg))
+				break; /* connection lost: PQgetResult reports it */
+		}
+		if ((res = PQgetResult(c->pg)) == NULL)
+			break;
+		if (first == NULL || (!is_error(res) && !is_error(first))) {
+			PQclear(first);
+			first = res;
+		} else {
+			PQclear(res);
+		}
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			break;
+	}
+	return first;
+}
+
+static enum db_status finish(struct conn *c, PGresult *res, int reply_ms, char *err,
+			     size_t errlen)
+{
+	if (c->broken) {
+		snprintf(err, errlen, "no reply from the database within %d ms", reply_ms);
+		return DB_UNAVAILABLE;
+	}
+	return classify(c, res, err, errlen);
+}
+
+static enum db_status run(struct db_pool *pool, struct conn *c, const struct db_statement *st,
+			  const char *const *params, PGresult **resp, char *err, size_t errlen)
 {
 	uint64_t bit = UINT64_C(1) << st->id;
-	PGresult *res;
+	PGresult *res = NULL;
 	enum db_status status;
 
 	if (!(c->prepared & bit)) {
-		res = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-		status = classify(c, res, err, errlen);
+		if (PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL))
+			res = await_reply(c, pool->reply_ms);
+		status = finish(c, res, pool->reply_ms, err, errlen);
 		PQclear(res);
 		if (status != DB_OK)
 			return status;
 		c->prepared |= bit;
+		res = NULL;
 	}
-	res = PQexecPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0);
-	status = classify(c, res, err, errlen);
+	if (PQsendQueryPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0))
+		res = await_reply(c, pool->reply_ms);
+	status = finish(c, res, pool->reply_ms, err, errlen);
 	if (status == DB_OK)
 		*resp = res;
 	else
@@ -186,8 +268,8 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		int reused = c != NULL;
 		if (c == NULL && (c = conn_open(pool, err, errlen)) == NULL)
 			break;
-		status = run(c, st, params, resp, err, errlen);
-		if (PQstatus(c->pg) == CONNECTION_OK)
+		status = run(pool, c, st, params, resp, err, errlen);
+		if (PQstatus(c->pg) == CONNECTION_OK && !c->broken)
 			break;
 		/* Broken (server restarted, network cut): drop it; a read may try a fresh one. */
 		atomic_fetch_add(&pool->epoch, 1);
@@ -202,7 +284,8 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 
 static int monitor_conn(struct db_pool *pool, char *err, size_t errlen)
 {
-	if (pool->monitor != NULL && PQstatus(pool->monitor->pg) != CONNECTION_OK) {
+	if (pool->monitor != NULL &&
+	    (PQstatus(pool->monitor->pg) != CONNECTION_OK || pool->monitor->broken)) {
 		conn_free(pool->monitor);
 		pool->monitor = NULL;
 	}
@@ -215,12 +298,16 @@ static int monitor_exec(struct db_pool *pool, const char *sql, char *err, size_t
 {
 	if (monitor_conn(pool, err, errlen) != 0)
 		return -1;
-	PGresult *res = PQexec(pool->monitor->pg, sql);
-	enum db_status status = classify(pool->monitor, res, err, errlen);
+	struct conn *c = pool->monitor;
+	PGresult *res = NULL;
+	/* PQsendQuery accepts several statements in one string (the migration). */
+	if (PQsendQuery(c->pg, sql))
+		res = await_reply(c, pool->reply_ms);
+	enum db_status status = finish(c, res, pool->reply_ms, err, errlen);
 	PQclear(res);
-	if (status != DB_OK && PQtransactionStatus(pool->monitor->pg) != PQTRANS_IDLE) {
-		PQclear(PQexec(pool->monitor->pg, "ROLLBACK"));
-	}
+	if (status != DB_OK && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE &&
+	    PQsendQuery(c->pg, "ROLLBACK"))
+		PQclear(await_reply(c, pool->reply_ms));
 	return status == DB_OK ? 0 : -1;
 }
 
