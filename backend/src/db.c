@@ -271,11 +271,15 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		status = run(pool, c, st, params, resp, err, errlen);
 		if (PQstatus(c->pg) == CONNECTION_OK && !c->broken)
 			break;
-		/* Broken (server restarted, network cut): drop it; a read may try a fresh one. */
+		/*
+		 * Broken: drop it. A connection that failed at once (server restarted) lets a read
+		 * try a fresh one; one that timed out has used the request's time already.
+		 */
+		int retry = reused && st->read_only && !c->broken;
 		atomic_fetch_add(&pool->epoch, 1);
 		conn_free(c);
 		c = NULL;
-		if (!reused || !st->read_only)
+		if (!retry)
 			break;
 	}
 	pool_release(pool->slots, slot, c);

@@ -1,6 +1,9 @@
 // PostgreSQL outages: at startup and while serving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Deps, Backend, request, sleep } from './harness.mjs';
 
 let deps;
@@ -73,6 +76,46 @@ test('PostgreSQL stopped while serving: cached reads 200, uncached 503 within th
     assert.ok(ok, 'uncached reads recovered within 5 s');
     const again = await request(be.url, '/api/users', { method: 'POST', body: { name: 'Y', email: 'y@example.com' } });
     assert.equal(again.status, 201, 'writes recovered');
+  } finally {
+    assert.equal((await be.stop()).code, 0);
+  }
+});
+
+// Signal the postmaster we started and its children (found by parent pid, never by name).
+function signalPostgres(deps, sig) {
+  const master = readFileSync(join(deps.dir, 'pg/data/postmaster.pid'), 'utf8').split('\n')[0].trim();
+  const children = execFileSync('ps', ['--ppid', master, '-o', 'pid='], { encoding: 'utf8' }).split('\n').map((p) => p.trim()).filter(Boolean);
+  for (const pid of [master, ...children]) process.kill(Number(pid), sig);
+}
+
+test('PostgreSQL frozen (no replies at all): 503 within the timeout, ready 503, recovery after', async () => {
+  const be = await new Backend(deps, { DB_STATEMENT_TIMEOUT_MS: '1000' }).start();
+  try {
+    assert.equal((await request(be.url, '/api/users/9000001')).status, 404); // pooled connection in use
+    signalPostgres(deps, 'SIGSTOP');
+    try {
+      const r = await request(be.url, '/api/users/9000002', { timeout: 10000 });
+      assert.equal(r.status, 503);
+      assert.ok(r.ms < 2500, `answered in ${r.ms.toFixed(0)} ms`);
+      assert.equal((await request(be.url, '/health/live')).status, 200);
+      let ready;
+      for (let i = 0; i < 40; i++) {
+        ready = await request(be.url, '/health/ready');
+        if (ready.status === 503) break;
+        await sleep(100);
+      }
+      assert.equal(ready.status, 503, 'the monitor noticed');
+      assert.ok(ready.ms < 1000, 'readiness itself never waits on the database');
+    } finally {
+      signalPostgres(deps, 'SIGCONT');
+    }
+    await be.waitFor('/health/ready', 200, 8000);
+    let ok = false;
+    for (let i = 0; i < 50 && !ok; i++) {
+      ok = (await request(be.url, '/api/users/9000003')).status === 404;
+      if (!ok) await sleep(100);
+    }
+    assert.ok(ok, 'recovered');
   } finally {
     assert.equal((await be.stop()).code, 0);
   }
