@@ -50,7 +50,6 @@ render() {
 start() {
   if pid_alive "$PIDFILE"; then
     log "frontend: nginx already running (pid $(cat "$PIDFILE")) on $URL; nothing to do"
-    echo "Open $URL"
     return 0
   fi
   port_busy "$FRONTEND_PORT" && die "port $FRONTEND_PORT is in use: set FRONTEND_PORT to a free port"
@@ -61,7 +60,6 @@ start() {
     die "nginx did not answer on $URL/healthz within 10 s"
   fi
   log "frontend: nginx (pid $(cat "$PIDFILE")) on $URL -> backend $BACKEND_URL; logs in $LOGDIR/nginx-*.log"
-  echo "Open $URL"
 }
 
 stop() {

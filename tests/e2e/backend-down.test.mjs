@@ -3,7 +3,7 @@
 // the backend is back, the page recovers by itself.
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,34 @@ function alive(pid) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Start the backend again the way scripts/stack.sh does (same ports, same database), with its
+ * pid in the same pid file so that `stack.sh down` stops it at the end of the run.
+ */
+function startBackend() {
+  const bin = process.env.BACKEND_BIN || path.join(ROOT, "backend/build/release/backend");
+  const log = fs.openSync(path.join(env.stackDir, "logs/backend.log"), "a");
+  const child = spawn(bin, [], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: {
+      ...process.env,
+      DB_HOST: "127.0.0.1", DB_PORT: need("PG_PORT"), DB_USER: "app", DB_NAME: "webapp",
+      REDIS_HOST: "127.0.0.1", REDIS_PORT: need("REDIS_PORT"),
+      SERVER_PORT: need("SERVER_PORT"), BIND_ADDRESS: "127.0.0.1", SHUTDOWN_DRAIN_SECONDS: "0",
+      POD_NAME: env.pod,
+    },
+  });
+  fs.closeSync(log);
+  child.unref();
+  fs.writeFileSync(path.join(env.stackDir, "backend.pid"), `${child.pid}\n`);
+}
+
+function need(name) {
+  assert.ok(process.env[name], `${name} is set by tests/e2e/run.sh`);
+  return process.env[name];
 }
 
 before(async () => {
@@ -86,7 +114,7 @@ describe("backend stopped", () => {
       assert.match(await page.textContent("#user-form-message"), /Not created: the backend is unavailable/);
 
       // The backend comes back (same stack, same ports): the page recovers on its own.
-      execFileSync(path.join(ROOT, "scripts/stack.sh"), ["up"], { stdio: "ignore", timeout: 60000 });
+      startBackend();
       await page.waitForSelector("#banner[hidden]", { state: "attached", timeout: 15000 });
       await page.waitForSelector('#status-db[data-state="up"]', { timeout: 15000 });
       assert.equal(await page.textContent("#status-pod"), env.pod);

@@ -30,6 +30,7 @@ export class Chart {
     const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
     this.colors = {
       text: v("--muted", "#9aa8c3"),
+      background: v("--bg-2", "#0f172a"),
       grid: v("--border", "#26334f"),
       rps: v("--accent", "#5aa2ff"),
       err: v("--red", "#f87171"),
@@ -142,10 +143,14 @@ export class Chart {
     line("p95", colors.p95);
 
     if (series.every((s) => s.count === 0)) {
+      const text = w > 360 ? "No stress requests yet: start the load to see them here" : "No stress requests yet";
+      const tw = ctx.measureText(text).width;
+      ctx.fillStyle = colors.background;
+      ctx.fillRect(pad.left + w / 2 - tw / 2 - 8, pad.top + h / 2 - 11, tw + 16, 22);
       ctx.fillStyle = colors.text;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
-      ctx.fillText("No stress requests yet: start the load to see it here", pad.left + w / 2, pad.top + h / 2);
+      ctx.fillText(text, pad.left + w / 2, pad.top + h / 2);
     }
   }
 }

@@ -6,7 +6,7 @@ import { api, describeError } from "./api.js";
 export const PAGE_SIZE = 10;
 
 const $ = (id) => document.getElementById(id);
-const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
 
@@ -80,17 +80,19 @@ export class Users {
 
   row(user) {
     const tr = document.createElement("tr");
+    tr.setAttribute("role", "row");
     tr.dataset.id = String(user.id);
     const cell = (cls, text) => {
       const td = document.createElement("td");
+      td.setAttribute("role", "cell");
       td.className = cls;
       td.textContent = text;
       tr.append(td);
       return td;
     };
     cell("col-id", String(user.id));
-    cell("col-name", user.name);
-    cell("col-email", user.email);
+    cell("col-name", user.name).title = user.name;
+    cell("col-email", user.email).title = user.email;
     const created = cell("col-created", "");
     const time = document.createElement("time");
     time.dateTime = user.created_at;
