@@ -4,7 +4,7 @@
 # the frontend image in front of it, and inspects both images. Containers use the host network
 # only (loopback), podman with runc and a containers.conf generated in the temp dir.
 #
-#   tests/images/run.sh   ~20-30 s warm (cached base and layers), ~80 s cold (debootstrap ~35 s)
+#   tests/images/run.sh   15-40 s warm (cached base and layers), 80-130 s cold (debootstrap)
 #
 # Environment: TAG (image tag, default as scripts/images.sh), KEEP=1 keeps the temp dir.
 set -euo pipefail
