@@ -21,7 +21,8 @@ set -euo pipefail
 
 ADDONS="contour metrics-server"
 
-# render_addon NAME: k8s/addons/NAME with its remote resource replaced by a local copy.
+# render_addon NAME: k8s/addons/NAME with its remote resource replaced by a local copy,
+# in .local/k8s/addons/NAME.
 render_addon() {
   local name=$1 src=$K8S_DIR/addons/$1 dir=$K8S_STATE_DIR/addons/$1 url
   url=$(awk '/^[[:space:]]*- https:\/\// { print $2; exit }' "$src/kustomization.yaml")
@@ -40,13 +41,13 @@ render_addon() {
   fi
   awk -v url="$url" '$1 == "-" && $2 == url { sub(/- .*/, "- upstream.yaml") } { print }' \
     "$src/kustomization.yaml" >"$dir/kustomization.yaml"
-  echo "$dir"
 }
 
 deploy_addons() {
   local name dir
   for name in $ADDONS; do
-    dir=$(render_addon "$name")
+    render_addon "$name"
+    dir=$K8S_STATE_DIR/addons/$name
     log "applying add-on $name"
     kc apply --server-side --force-conflicts --field-manager=webapp-setup -k "$dir" >/dev/null ||
       die "applying $name failed (see the error above)"
@@ -85,7 +86,7 @@ stringData:
 EOF
 }
 
-# render_app PART: the overlay that pins the image tags; prints its directory.
+# render_app PART: the overlay that pins the image tags, in .local/k8s/deploy.
 render_app() {
   local part=$1 dir=$K8S_STATE_DIR/deploy c t images=''
   mkdir -p "$dir"
@@ -111,7 +112,6 @@ render_app() {
       printf '%s' "$images"
     fi
   } >"$dir/kustomization.yaml"
-  echo "$dir"
 }
 
 deploy_app() {
@@ -123,7 +123,8 @@ deploy_app() {
   network) sel=app.kubernetes.io/component=network-policy ;;
   *) die "unknown part '$part' (all, addons, app, postgres, redis, backend, frontend, ingress, network)" ;;
   esac
-  dir=$(render_app "$part")
+  render_app "$part"
+  dir=$K8S_STATE_DIR/deploy
   kc apply -f "$K8S_DIR/base/webapp-namespace.yaml" >/dev/null
   ensure_secret
   case $part in

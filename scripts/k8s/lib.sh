@@ -3,6 +3,10 @@
 # Runs on Linux and macOS: bash 3.2 compatible, no GNU-only tools (no timeout, no sed -i).
 # shellcheck shell=bash
 
+# Functions called in $(...) stop at their first failure too (bash >= 4.4; the scripts
+# never rely on it: a function that may die is not called inside $(...) for its effect).
+shopt -s inherit_errexit 2>/dev/null || true
+
 # scripts/lib.sh looks for PostgreSQL binaries when sourced; a laptop that only runs
 # kind may have none, which must not stop these scripts.
 PGBIN=${PGBIN:-/nonexistent}

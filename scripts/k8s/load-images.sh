@@ -43,6 +43,7 @@ load_one() {
 }
 
 for c in $(components "$which"); do
-  load_one "$(image_name "$c"):$(image_tag "$c")"
+  tag=$(image_tag "$c")
+  load_one "$(image_name "$c"):$tag"
 done
 log "next: task deploy"
