@@ -28,9 +28,8 @@ need_nginx() {
   command -v nginx >/dev/null 2>&1 || die "nginx not found: apt-get install -y nginx-light"
 }
 
-render() {
-  need_nginx
-  mkdir -p "$PREFIX" "$LOGDIR"
+# render_to FILE: the template rendered for the local stack.
+render_to() {
   LISTEN_ADDRESS=127.0.0.1 \
     LISTEN_PORT=$FRONTEND_PORT \
     BACKEND_URL=$BACKEND_URL \
@@ -38,18 +37,40 @@ render() {
     NGINX_ACCESS_LOG=$LOGDIR/nginx-access.log \
     NGINX_ERROR_LOG=$ERROR_LOG \
     NGINX_WORKER_PROCESSES=${NGINX_WORKER_PROCESSES:-2} \
-    "$ROOT/frontend/nginx/render.sh" >"$CONF.tmp" || die "could not render the nginx configuration"
-  mv "$CONF.tmp" "$CONF"
+    "$ROOT/frontend/nginx/render.sh" >"$1" || die "could not render the nginx configuration"
+}
+
+# check FILE: nginx -t, with its output only on failure.
+check() {
   local out
-  if ! out=$(nginx -t -p "$PREFIX/" -c "$CONF" -e "$ERROR_LOG" 2>&1); then
+  if ! out=$(nginx -t -p "$PREFIX/" -c "$1" -e "$ERROR_LOG" 2>&1); then
     printf '%s\n' "$out" >&2
-    die "nginx -t rejected $CONF"
+    die "nginx -t rejected $1"
   fi
 }
 
+render() {
+  need_nginx
+  mkdir -p "$PREFIX" "$LOGDIR"
+  render_to "$CONF.tmp"
+  mv "$CONF.tmp" "$CONF"
+  check "$CONF"
+}
+
 start() {
+  need_nginx
   if pid_alive "$PIDFILE"; then
-    log "frontend: nginx already running (pid $(cat "$PIDFILE")) on $URL; nothing to do"
+    # Running: apply a changed template or environment with a reload, else leave it alone.
+    render_to "$CONF.new"
+    if cmp -s "$CONF.new" "$CONF"; then
+      rm -f "$CONF.new"
+      log "frontend: nginx already running (pid $(cat "$PIDFILE")) on $URL; nothing to do"
+      return 0
+    fi
+    check "$CONF.new"
+    mv "$CONF.new" "$CONF"
+    kill -HUP "$(cat "$PIDFILE")"
+    log "frontend: configuration changed; nginx (pid $(cat "$PIDFILE")) reloaded"
     return 0
   fi
   port_busy "$FRONTEND_PORT" && die "port $FRONTEND_PORT is in use: set FRONTEND_PORT to a free port"

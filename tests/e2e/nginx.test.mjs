@@ -2,7 +2,7 @@
 // security and cache headers, gzip, SPA fallback, /healthz. Plain HTTP, no browser.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +11,22 @@ import { describe, test } from "node:test";
 import { env, http, ROOT, unique, waitFor } from "./lib.mjs";
 
 const RENDER = path.join(ROOT, "frontend/nginx/render.sh");
+
+// scripts/frontend.sh always gets the test stack's settings explicitly, whatever the caller's
+// environment holds: it must never act on another stack (such as the one `make up` runs).
+function frontendSh(args, extra = {}) {
+  return spawnSync(path.join(ROOT, "scripts/frontend.sh"), args, {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      STACK_DIR: env.stackDir,
+      FRONTEND_PORT: new URL(env.base).port,
+      BACKEND_URL: env.backend,
+      NGINX_WORKER_PROCESSES: "2",
+      ...extra,
+    },
+  });
+}
 
 function render(vars) {
   return spawnSync(RENDER, [], { env: { PATH: process.env.PATH, ...vars }, encoding: "utf8" });
@@ -31,8 +47,9 @@ function assertSecurityHeaders(res, what) {
 
 describe("configuration", () => {
   test("scripts/frontend.sh render writes a config that nginx -t accepts", () => {
-    const out = execFileSync(path.join(ROOT, "scripts/frontend.sh"), ["render"], { encoding: "utf8" }).trim();
-    const conf = out.split("\n").pop();
+    const r = frontendSh(["render"]);
+    assert.equal(r.status, 0, r.stderr);
+    const conf = r.stdout.trim().split("\n").pop();
     assert.equal(conf, path.join(env.stackDir, "nginx/nginx.conf"));
     const t = spawnSync("nginx", ["-t", "-p", `${path.dirname(conf)}/`, "-c", conf, "-e", "stderr"], { encoding: "utf8" });
     assert.equal(t.status, 0, `nginx -t failed:\n${t.stderr}`);
@@ -42,6 +59,28 @@ describe("configuration", () => {
     assert.match(text, new RegExp(`server 127\\.0\\.0\\.1:${backendPort};`), "upstream is the local backend");
     assert.match(text, new RegExp(`listen 127\\.0\\.0\\.1:${new URL(env.base).port};`), "listens on loopback");
     assert.doesNotMatch(text.replace(/#.*$/gm, ""), /\$\{[A-Z_]+\}/, "no placeholder left");
+  });
+
+  test("scripts/frontend.sh start is idempotent and applies a changed environment with a reload", async () => {
+    const pidFile = path.join(env.stackDir, "nginx/nginx.pid");
+    const pid = fs.readFileSync(pidFile, "utf8").trim();
+    const again = frontendSh(["start"]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stderr, /already running .*nothing to do/);
+    try {
+      const reload = frontendSh(["start"], { NGINX_WORKER_PROCESSES: "1" });
+      assert.equal(reload.status, 0, reload.stderr);
+      assert.match(reload.stderr, /reloaded/);
+      assert.match(fs.readFileSync(path.join(env.stackDir, "nginx/nginx.conf"), "utf8"), /^worker_processes 1;/m);
+    } finally {
+      const back = frontendSh(["start"]);
+      assert.match(back.stderr, /reloaded|nothing to do/);
+    }
+    assert.equal(fs.readFileSync(pidFile, "utf8").trim(), pid, "same master process throughout");
+    await waitFor(async () => (await http(`${env.base}/healthz`)).status === 200, { message: "nginx to answer after the reload" });
+    const status = frontendSh(["status"]);
+    assert.equal(status.status, 0);
+    assert.match(status.stdout, new RegExp(`running \\(pid ${pid}\\)`));
   });
 
   test("the template's defaults suit the container: backend-service:8080, port 8080, logs to stdout/stderr", () => {

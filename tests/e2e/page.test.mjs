@@ -130,7 +130,7 @@ describe("page", () => {
     await page.waitForFunction(() => Number(document.getElementById("tile-rps").textContent) > 0, null, { timeout: 10000 });
     await page.waitForFunction(() => /\d+ ms/.test(document.getElementById("tile-p50").textContent), null, { timeout: 10000 });
     await page.waitForSelector(`#served-list li[data-pod="${env.pod}"]`, { timeout: 10000 });
-    await page.waitForTimeout(2500); // a few seconds of load: the screenshot shows a real chart
+    await page.waitForTimeout(4000); // a few seconds of load: the screenshot shows a real chart
     const served = Number(await page.textContent(`#served-list li[data-pod="${env.pod}"] .served-count`));
     assert.ok(served > 5, `served-by count ${served}`);
     assert.match(await page.textContent("#load-info"), /stops by itself in 4:[0-5]\d/);
