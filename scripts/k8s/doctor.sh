@@ -13,6 +13,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MIN_KIND=0.24.0
+# Older kindnet releases had NetworkPolicy bugs that hit this demo (DNS lookups timing out,
+# kind issue 3713; kubelet probes blocked under a default-deny policy, kind issue 3875).
+GOOD_KIND=0.29.0
 MIN_KUBECTL=1.27.0
 problems=0
 warnings=0
@@ -76,8 +79,11 @@ else
   v=$(first_version "$(kind version 2>/dev/null || true)")
   if [ -z "$v" ]; then
     warn "could not read the kind version ('kind version')"
-  elif version_ge "$v" "$MIN_KIND"; then
+  elif version_ge "$v" "$GOOD_KIND"; then
     ok "kind $v"
+  elif version_ge "$v" "$MIN_KIND"; then
+    warn "kind $v works, but its NetworkPolicy support had bugs that can block DNS or probes" \
+      "upgrade to kind >= $GOOD_KIND: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   else
     bad "kind $v is too old (need >= $MIN_KIND: its network plugin enforces NetworkPolicies)" \
       "upgrade kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"

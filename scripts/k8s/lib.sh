@@ -161,8 +161,8 @@ explain_pods() {
     hint "$what was never created (was it deployed?)" "$k get all"
     ;;
   *)
-    hint "$what is running but not ready (its readiness probe fails) or still pulling its image" \
-      "$k describe pods -l $sel" \
+    hint "$what is running but not ready (its readiness probe fails) or still pulling its image; probes that time out on an old kind can be its NetworkPolicy bug (task doctor)" \
+      "$k describe pods -l $sel | grep -iE 'probe failed|pulling'" \
       "$k logs -l $sel --tail=50"
     ;;
   esac
