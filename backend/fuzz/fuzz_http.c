@@ -11,6 +11,7 @@
  * stress.c is built with lowered bounds for this harness (stress_limits.h): at most 2 ms a burn.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -151,9 +152,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char buf[1 << 20];
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	/* Close with a reset: thousands of connections a second must not pile up in TIME_WAIT
+	 * and exhaust the ephemeral ports (which would look like a server that stopped). */
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int fd = -1;
+	for (int attempt = 0; attempt < 100; attempt++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(fd >= 0);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		if (errno != EADDRNOTAVAIL && errno != EAGAIN) {
+			fprintf(stderr, "connect: %s (attempt %d)\n", strerror(errno), attempt);
+			char cmd[160];
+			snprintf(cmd, sizeof(cmd), "ss -ltnp \"sport = :%d\" >&2; ls -l /proc/%d/fd | wc -l >&2", port, (int)getpid());
+			if (system(cmd)) {}
+			abort();
+		}
+		close(fd);
+		fd = -1;
+		usleep(10000);
+	}
 	CHECK(fd >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	for (size_t off = 0; off < size;) {
 		ssize_t w = send(fd, data + off, size - off, MSG_NOSIGNAL);
 		if (w <= 0)

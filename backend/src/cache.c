@@ -2,6 +2,7 @@
 #include "cache.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,16 +17,17 @@
 
 /*
  * Lookup in one round trip. A missing generation (first start, Redis restarted or evicted it)
- * is seeded from the clock in microseconds, far above any generation used before, so entries
- * written under an older generation can never become current again.
+ * is seeded from Redis's clock in microseconds, far above any generation used before, so
+ * entries written under an older generation can never become current again.
  */
-static const char get_script[] =
-	"local g = redis.call('GET', KEYS[1]) "
-	"if not g then redis.call('SET', KEYS[1], ARGV[2], 'NX') g = redis.call('GET', KEYS[1]) end "
-	"return {g, redis.call('GET', 'users:' .. g .. ':' .. ARGV[1])}";
-static const char bump_script[] =
-	"if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end "
-	"return redis.call('INCR', KEYS[1])";
+#define SEED_GEN                                                                                   \
+	"local t = redis.call('TIME') "                                                            \
+	"redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
+static const char get_script[] = "local g = redis.call('GET', KEYS[1]) "
+				 "if not g then " SEED_GEN "g = redis.call('GET', KEYS[1]) end "
+				 "return {g, redis.call('GET', 'users:' .. g .. ':' .. ARGV[1])}";
+static const char bump_script[] = "if redis.call('EXISTS', KEYS[1]) == 0 then " SEED_GEN "end "
+				  "return redis.call('INCR', KEYS[1])";
 
 /* A pooled connection remembers the epoch it was opened in. */
 struct conn {
@@ -40,6 +42,9 @@ struct cache {
 	struct timeval timeout;
 	char ttl[16];
 	char get_sha[41];
+	char get_head[96]; /* "EVALSHA <get_sha> 1 users:gen", RESP-encoded, without the key */
+	pthread_mutex_t scripts_lock;
+	atomic_int scripts_ready; /* the three fields above are set, and never change again */
 	char bump_sha[41];
 	atomic_llong down_until_ms; /* skip Redis until then after a failure */
 	atomic_int bump_pending;    /* a write's invalidation could not reach Redis */
@@ -51,13 +56,6 @@ static long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void epoch_us(char *buf, size_t len)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(buf, len, "%lld", (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 static void ctx_free(redisContext *ctx)
@@ -80,7 +78,7 @@ static redisReply *command(redisContext *ctx, int argc, const char **argv, const
 	return redisCommandArgv(ctx, argc, argv, lens);
 }
 
-/* Load a script; its SHA1 is the same on every connection, so any load fills sha. */
+/* Load a script into this Redis; sha gets its SHA1 (the same for every connection). */
 static int load_script(redisContext *ctx, const char *script, char *sha)
 {
 	const char *argv[] = {"SCRIPT", "LOAD", script};
@@ -106,9 +104,23 @@ static redisContext *ctx_open(struct cache *c, int load_scripts)
 		if (!ok)
 			goto fail;
 	}
-	if (load_scripts && (load_script(ctx, get_script, c->get_sha) != 0 ||
-			     load_script(ctx, bump_script, c->bump_sha) != 0))
-		goto fail;
+	if (load_scripts) {
+		char get_sha[41], bump_sha[41];
+		if (load_script(ctx, get_script, get_sha) != 0 ||
+		    load_script(ctx, bump_script, bump_sha) != 0)
+			goto fail;
+		/* Published once; every later connection computes the same values. */
+		pthread_mutex_lock(&c->scripts_lock);
+		if (!atomic_load(&c->scripts_ready)) {
+			memcpy(c->get_sha, get_sha, sizeof(get_sha));
+			memcpy(c->bump_sha, bump_sha, sizeof(bump_sha));
+			snprintf(c->get_head, sizeof(c->get_head),
+				 "*5\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$%zu\r\n%s\r\n",
+				 get_sha, strlen(GEN_KEY), GEN_KEY);
+			atomic_store(&c->scripts_ready, 1);
+		}
+		pthread_mutex_unlock(&c->scripts_lock);
+	}
 	return ctx;
 fail:
 	ctx_free(ctx);
@@ -126,6 +138,7 @@ struct cache *cache_create(const struct config *cfg)
 		return NULL;
 	}
 	c->cfg = cfg;
+	pthread_mutex_init(&c->scripts_lock, NULL);
 	c->timeout.tv_sec = cfg->redis_timeout_ms / 1000;
 	c->timeout.tv_usec = (cfg->redis_timeout_ms % 1000) * 1000;
 	snprintf(c->ttl, sizeof(c->ttl), "%d", cfg->cache_ttl_s);
@@ -138,6 +151,7 @@ void cache_free(struct cache *c)
 		return;
 	pool_free(c->slots, conn_free);
 	ctx_free(c->monitor);
+	pthread_mutex_destroy(&c->scripts_lock);
 	free(c);
 }
 
@@ -192,10 +206,8 @@ static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 
 static int bump(struct cache *c, redisContext *ctx)
 {
-	char seed[24];
-	epoch_us(seed, sizeof(seed));
-	const char *argv[] = {"EVALSHA", c->bump_sha, "1", GEN_KEY, seed};
-	redisReply *r = command(ctx, 5, argv, NULL);
+	const char *argv[] = {"EVALSHA", c->bump_sha, "1", GEN_KEY};
+	redisReply *r = command(ctx, 4, argv, NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	freeReplyObject(r);
 	return ok ? 0 : -1;
@@ -207,7 +219,7 @@ enum cache_result cache_get(struct cache *c, const char *key, char **body, size_
 	struct conn *conn = NULL;
 	redisReply *r = NULL;
 	enum cache_result result = CACHE_ERROR;
-	char seed[24];
+	char cmd[256];
 	int slot = borrow(c, &conn);
 
 	*body = NULL;
@@ -218,9 +230,12 @@ enum cache_result cache_get(struct cache *c, const char *key, char **body, size_
 			goto out;
 		atomic_store(&c->bump_pending, 0);
 	}
-	epoch_us(seed, sizeof(seed));
-	const char *argv[] = {"EVALSHA", c->get_sha, "1", GEN_KEY, key, seed};
-	r = command(conn->ctx, 6, argv, NULL);
+	/* The hot path: the constant head of the command is formatted once, at script load. */
+	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\n%s\r\n", c->get_head, strlen(key), key);
+	if (n < 0 || n >= (int)sizeof(cmd) ||
+	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
+	    redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
+		goto out;
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[0]->len >= sizeof(gen->value))

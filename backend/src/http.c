@@ -135,16 +135,18 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	/* A request that never got an answer from us (bad HTTP, client gone) counts as 0. */
 	int status = ctx->status;
 	metrics_observe(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
-	if (app->cfg.access_log && log_enabled(LOG_INFO)) {
-		json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "method",
-				      router_method_name(ctx->method), "path", ctx->path, "route",
-				      router_route_name(ctx->route), "status", status, "ms", ms,
-				      "request_id", ctx->request_id);
-		if (f != NULL && ctx->cache != CACHE_NONE)
-			json_object_set_new(f, "cache", json_string(cache_log[ctx->cache]));
-		if (f != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-			json_object_set_new(f, "aborted", json_true());
-		log_event(LOG_INFO, "http.request", f);
+	if (app->cfg.access_log) {
+		struct access_entry e = {
+			.method = router_method_name(ctx->method),
+			.path = ctx->path,
+			.route = router_route_name(ctx->route),
+			.status = status,
+			.ms = ms,
+			.cache = cache_log[ctx->cache],
+			.request_id = ctx->request_id,
+			.aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+		};
+		log_access(&e);
 	}
 	free(ctx->body);
 	free(ctx);

@@ -79,7 +79,10 @@ static int match_pattern(const char *pattern, const char *path, struct route_mat
 	if (len == 0 || memchr(seg, '/', len) != NULL)
 		return 0;
 	m->param_too_long = len >= sizeof(m->param);
-	snprintf(m->param, sizeof(m->param), "%s", seg);
+	if (m->param_too_long)
+		len = sizeof(m->param) - 1;
+	memcpy(m->param, seg, len);
+	m->param[len] = '\0';
 	return 1;
 }
 
@@ -103,17 +106,22 @@ enum route_result router_find(const char *path, enum http_method method, struct 
 		return ROUTE_NOT_FOUND;
 
 	enum http_method want = method == M_HEAD ? M_GET : method;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].id == m->route && routes[i].method == want)
+			m->handler = routes[i].handler;
+	if (m->handler != NULL && method != M_OPTIONS)
+		return ROUTE_FOUND;
+
+	/* Only 405 and OPTIONS answers carry Allow: build it just for them. */
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (routes[i].id != m->route)
 			continue;
 		append_allow(m->allow, sizeof(m->allow), method_names[routes[i].method]);
 		if (routes[i].method == M_GET)
 			append_allow(m->allow, sizeof(m->allow), "HEAD");
-		if (routes[i].method == want)
-			m->handler = routes[i].handler;
 	}
 	append_allow(m->allow, sizeof(m->allow), "OPTIONS");
-	if (m->handler != NULL || method == M_OPTIONS)
+	if (method == M_OPTIONS)
 		return ROUTE_FOUND;
 	return ROUTE_METHOD_NOT_ALLOWED;
 }

@@ -42,7 +42,7 @@ struct route_match {
 	handler_fn handler;    /* NULL unless ROUTE_FOUND */
 	char param[24];        /* the {id} segment, when the pattern has one (truncated if long) */
 	int param_too_long;    /* the segment did not fit: certainly not a valid id */
-	char allow[64];        /* methods the path accepts, e.g. "GET, POST, OPTIONS" */
+	char allow[64];        /* for 405 and OPTIONS: the methods the path accepts */
 };
 
 enum http_method router_method(const char *name);
@@ -52,8 +52,8 @@ const char *router_method_name(enum http_method m);
 const char *router_route_name(enum route_id r);
 
 /*
- * Match path (no query string) and method. For a known path, allow is filled whatever the
- * method; OPTIONS is accepted on every known path and HEAD wherever GET is.
+ * Match path (no query string) and method. OPTIONS is accepted on every known path and HEAD
+ * wherever GET is; allow is filled for OPTIONS and ROUTE_METHOD_NOT_ALLOWED.
  */
 /* Print "METHOD PATTERN" for every route, one per line (for `backend --routes`). */
 void router_print(FILE *out);
