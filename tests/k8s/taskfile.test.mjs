@@ -130,6 +130,34 @@ test('task setup runs doctor, cluster, add-ons, build, load, deploy, wait, verif
     const rollout = at('backend rollout waited for', (c) => has(c, 'kubectl', 'rollout', 'status', 'deployment/backend'));
     const smoke = at('smoke test through the ingress', (c) => c[0] === 'curl');
 
+    // The exact sequence of everything that changes the machine or the cluster, or waits.
+    const firstBuild = calls.find((c) => has(c, 'docker', 'build'));
+    const T = firstBuild[firstBuild.indexOf('-t') + 1].split(':').pop();
+    const events = calls.map((c) => {
+      const a = c[0] === 'kubectl' ? c.slice(3) : c.slice(1);
+      if (c[0] === 'kind' && a[0] === 'create') return `kind create cluster ${a[a.indexOf('--name') + 1]}`;
+      if (c[0] === 'kind' && a[0] === 'load') return `kind load ${a[2]}`;
+      if (c[0] === 'docker' && a[0] === 'build') return `docker build ${a[a.indexOf('-t') + 1]}`;
+      if (c[0] !== 'kubectl') return null;
+      const rest = c.slice(3).filter((x) => !['-n', 'webapp', 'projectcontour', 'kube-system'].includes(x));
+      if (rest[0] === 'apply' || rest[0] === 'create') {
+        const src = rest[rest.indexOf(rest.includes('-k') ? '-k' : '-f') + 1];
+        return `kubectl ${rest[0]} ${src === '-' ? 'stdin' : path.basename(src)}`;
+      }
+      if (rest[0] === 'rollout') return `kubectl rollout ${rest[2]}`;
+      if (rest[0] === 'wait') return 'kubectl wait nodes';
+      return null;
+    }).filter(Boolean);
+    assert.deepEqual(events, [
+      'kind create cluster webapp-cluster', 'kubectl wait nodes',
+      'kubectl apply contour', 'kubectl apply metrics-server',
+      `docker build localhost/webapp-backend:${T}`, `docker build localhost/webapp-frontend:${T}`,
+      `kind load localhost/webapp-backend:${T}`, `kind load localhost/webapp-frontend:${T}`,
+      'kubectl apply webapp-namespace.yaml', 'kubectl create stdin', 'kubectl apply deploy',
+      'kubectl rollout deployment/contour', 'kubectl rollout daemonset/envoy', 'kubectl rollout deployment/metrics-server',
+      'kubectl rollout statefulset/postgres', 'kubectl rollout deployment/redis', 'kubectl rollout deployment/backend',
+      'kubectl rollout deployment/frontend',
+    ]);
     assert.ok(doctor < create && create < addons, 'doctor, then cluster, then add-ons');
     assert.ok(addons < builds[0][1], 'add-ons are applied before the build (they download meanwhile)');
     assert.ok(Math.max(...builds.map(([, i]) => i)) < Math.min(...loads.map(([, i]) => i)), 'every image is built before any is loaded');
