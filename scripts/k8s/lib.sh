@@ -8,8 +8,9 @@
 shopt -s inherit_errexit 2>/dev/null || true
 
 # scripts/lib.sh looks for PostgreSQL binaries when sourced; a laptop that only runs
-# kind may have none, which must not stop these scripts.
-PGBIN=${PGBIN:-/nonexistent}
+# kind may have none, which must not stop these scripts (nor scripts/images.sh, which
+# sources it too).
+export PGBIN=${PGBIN:-/nonexistent}
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
