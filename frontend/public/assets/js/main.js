@@ -34,7 +34,7 @@ function backendUnavailable(r) {
   banner.show(
     "down",
     "Backend unavailable.",
-    `The API cannot be reached right now (${describeError(r)}). Nothing is lost: the page retries every few seconds.`,
+    `The API cannot be reached right now: ${describeError(r)}. The page keeps retrying every 5 seconds.`,
   );
 }
 
