@@ -100,6 +100,12 @@ describe("configuration", () => {
     assert.match(r.stdout, /proxy_set_header X-Real-IP \$remote_addr;/);
     assert.match(r.stdout, /proxy_set_header X-Request-ID \$req_id;/);
     assert.match(r.stdout, /keepalive \d+;/);
+    // Stress requests get a connection each, so that a Service spreads them over every pod.
+    const stress = r.stdout.match(/location = \/api\/stress \{([^}]*)\}/);
+    assert.ok(stress, "a location for /api/stress");
+    assert.match(stress[1], /proxy_pass http:\/\/backend_per_request;/);
+    const perRequest = r.stdout.match(/upstream backend_per_request \{([^}]*)\}/);
+    assert.ok(perRequest && !/keepalive/.test(perRequest[1]), "backend_per_request has no keep-alive");
   });
 
   test("a rendered config runs from any writable prefix with a given port and backend", () => {
@@ -251,6 +257,32 @@ describe("proxy to the backend", () => {
     const body = await res.json();
     assert.equal(body.checks.database.status, "up");
     assert.equal(body.checks.redis.status, "up");
+  });
+
+  test("API requests reuse upstream connections; stress requests get a new one each", async () => {
+    // nginx closes the connections it does not keep: each leaves a TIME-WAIT socket towards
+    // the backend's port for a minute. Reused keep-alive connections leave none.
+    const timeWait = () => {
+      const r = spawnSync("ss", ["-tanH", "state", "time-wait", `( dport = :${new URL(env.backend).port} )`], { encoding: "utf8" });
+      assert.equal(r.status, 0, `ss: ${r.stderr}`);
+      return r.stdout.split("\n").filter((l) => l.trim()).length;
+    };
+    let before = timeWait();
+    for (let i = 0; i < 10; i++) {
+      const res = await http(`${env.base}/api/users?limit=1`);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const reused = timeWait() - before;
+    assert.ok(reused <= 2, `10 GET /api/users closed ${reused} upstream connections`);
+    before = timeWait();
+    for (let i = 0; i < 5; i++) {
+      const res = await http(`${env.base}/api/stress?ms=1`);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const fresh = timeWait() - before;
+    assert.ok(fresh >= 5, `5 GET /api/stress closed only ${fresh} upstream connections`);
   });
 
   test("backend errors pass through unchanged (JSON, status, fields)", async () => {
