@@ -22,12 +22,14 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# free_port: print a loopback TCP port that nothing listens on.
+# free_port: print a loopback TCP port in no use at all. Below 32768, so that it never lies in
+# the kernel's range for outgoing connections (ip_local_port_range), where a busy machine's
+# client sockets could take it between this check and the bind.
 free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
-    if [ -z "$(ss -ltnH "sport = :$p" 2>/dev/null)" ]; then
+  local p
+  for _ in $(seq 1 200); do
+    p=$((10000 + RANDOM % 22000))
+    if [ -z "$(ss -tanH "( sport = :$p )" 2>/dev/null)" ]; then
       echo "$p"
       return 0
     fi

@@ -20,15 +20,19 @@ function lib(fn, ...args) {
   });
 }
 
+// A free loopback port below 32768: outside the kernel's range for outgoing connections, so no
+// client socket can take it between this check and the server's bind.
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+  for (let i = 0; i < 200; i++) {
+    const port = 10000 + Math.floor(Math.random() * 22000);
+    const free = await new Promise((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error('no free port');
 }
 
 // One PostgreSQL + Redis pair for a test file.
