@@ -6,11 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { spawn } from 'node:child_process';
 import {
   ROOT, appObjects, loadObjects, find, podTemplate, containersOf, selectorMatches, WORKLOAD_KINDS,
-  backendBin, backendSettings, backendRoutes, dockerfileFacts, readDocs,
+  backendSettings, backendRoutes, dockerfileFacts, readDocs, startBackend, stopChild, freePort, httpGet,
 } from './lib/common.mjs';
 import { objectId } from './lib/kustomize.mjs';
 
@@ -257,67 +255,41 @@ test('the probe paths and the ingress prefixes are routes of the backend (backen
   assert.ok(![...gets].includes(containersOf(fe)[0].livenessProbe.httpGet.path), 'nginx answers /healthz itself');
 });
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
-async function getStatus(url) {
-  const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-  await r.arrayBuffer();
-  return r;
-}
-
 test('the real backend, configured by the ConfigMap, answers the probes and drains within the grace period', async () => {
   const cm = find(app, 'ConfigMap', 'backend-config');
   const dep = find(app, 'Deployment', 'backend');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-backend-'));
   fs.writeFileSync(path.join(tmp, 'db-password'), 'test-password\n');
   fs.writeFileSync(path.join(tmp, 'redis-password'), 'test-password\n');
-  const [port, deadDb, deadRedis] = [await freePort(), await freePort(), await freePort()];
   // The ConfigMap as the pod gets it, with the hosts, ports and file paths of this machine:
   // nothing listens on the database and Redis ports, so the server is live but not ready.
-  const env = {
-    PATH: process.env.PATH, ...cm.data, SERVER_PORT: String(port), BIND_ADDRESS: '127.0.0.1',
-    DB_HOST: '127.0.0.1', DB_PORT: String(deadDb), REDIS_HOST: '127.0.0.1', REDIS_PORT: String(deadRedis),
-    DB_PASSWORD_FILE: path.join(tmp, 'db-password'), REDIS_PASSWORD_FILE: path.join(tmp, 'redis-password'),
-    POD_NAME: 'backend-test-pod', ACCESS_LOG: 'false',
-  };
-  const child = spawn(backendBin(), [], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const base = `http://127.0.0.1:${port}`;
+  const b = await startBackend({
+    ...cm.data, DB_HOST: '127.0.0.1', DB_PORT: String(await freePort()), REDIS_HOST: '127.0.0.1',
+    REDIS_PORT: String(await freePort()), DB_PASSWORD_FILE: path.join(tmp, 'db-password'),
+    REDIS_PASSWORD_FILE: path.join(tmp, 'redis-password'), POD_NAME: 'backend-test-pod', ACCESS_LOG: 'false',
+  });
   try {
-    let live = null;
-    for (let i = 0; i < 100 && !live; i++) {
-      try { live = await getStatus(`${base}/health/live`); } catch { await new Promise((r) => setTimeout(r, 100)); }
-    }
-    assert.ok(live, `the backend did not answer on ${base} within 10 s (exit: ${JSON.stringify(await Promise.race([exited, 'running']))}; stderr: ${stderr})`);
     const c = containersOf(dep)[0];
-    assert.equal((await getStatus(base + c.startupProbe.httpGet.path)).status, 200, 'startup probe');
-    assert.equal((await getStatus(base + c.livenessProbe.httpGet.path)).status, 200, 'liveness probe');
-    assert.equal((await getStatus(base + c.readinessProbe.httpGet.path)).status, 503, 'readiness without a database');
-    const stress = await getStatus(`${base}/api/stress?ms=5`);
+    assert.equal((await httpGet(b.base + c.startupProbe.httpGet.path)).status, 200, 'startup probe');
+    assert.equal((await httpGet(b.base + c.livenessProbe.httpGet.path)).status, 200, 'liveness probe');
+    assert.equal((await httpGet(b.base + c.readinessProbe.httpGet.path)).status, 503, 'readiness without a database');
+    const stress = await httpGet(`${b.base}/api/stress?ms=5`);
     assert.equal(stress.status, 200, 'stress needs no database');
     assert.equal(stress.headers.get('x-served-by'), 'backend-test-pod', 'POD_NAME names the pod in X-Served-By');
     // SIGTERM as the kubelet sends it: the server drains, then exits 0 within the grace period.
     const grace = podTemplate(dep).spec.terminationGracePeriodSeconds;
     const drain = Number(cm.data.SHUTDOWN_DRAIN_SECONDS);
     const t0 = Date.now();
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), grace * 1000);
-    const { code } = await exited;
+    b.child.kill('SIGTERM');
+    const timer = setTimeout(() => b.child.kill('SIGKILL'), grace * 1000);
+    const { code } = await b.exited;
     clearTimeout(timer);
     const secs = (Date.now() - t0) / 1000;
-    assert.equal(code, 0, `exit code after SIGTERM (stderr: ${stderr.slice(-500)})`);
+    assert.equal(code, 0, `exit code after SIGTERM (stderr: ${b.stderr().slice(-500)})`);
     assert.ok(secs >= drain - 0.5, `drained ${secs}s, SHUTDOWN_DRAIN_SECONDS is ${drain}`);
     assert.ok(secs < grace, `took ${secs}s, more than terminationGracePeriodSeconds ${grace}`);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    stopChild(b.child);
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });

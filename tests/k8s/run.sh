@@ -4,9 +4,11 @@
 #                       add-ons and kind config, yamllint, shellcheck
 #   policy.test.mjs     wiring, hardening, pinned images, the real backend's settings,
 #                       routes, probes and drain, NetworkPolicy flows
+#   components.test.mjs Redis with the Deployment's arguments and probe; the load
+#                       generator's script under busybox against the real backend
 #   taskfile.test.mjs   every task, and `task setup` step by step against stand-in
 #                       docker/kind/kubectl/curl that record their calls
-# No cluster is needed (none can run here). About 40 s on 2 cores.
+# No cluster is needed (none can run here). About 45 s on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -14,11 +16,11 @@ cd "$ROOT"
 started=$(date +%s)
 
 missing=''
-for tool in node shellcheck yamllint make; do
+for tool in node shellcheck yamllint make redis-server redis-cli busybox; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
-  echo "tests/k8s: missing:$missing (apt-get install -y nodejs shellcheck yamllint make)" >&2
+  echo "tests/k8s: missing:$missing (apt-get install -y nodejs shellcheck yamllint make redis-server busybox)" >&2
   exit 1
 fi
 for mod in yaml kubernetes-models @kubernetes/client-node; do
@@ -48,6 +50,7 @@ fi
 
 status=0
 node --test --test-reporter=spec \
-  tests/k8s/manifests.test.mjs tests/k8s/policy.test.mjs tests/k8s/taskfile.test.mjs || status=$?
+  tests/k8s/manifests.test.mjs tests/k8s/policy.test.mjs tests/k8s/components.test.mjs \
+  tests/k8s/taskfile.test.mjs || status=$?
 echo "tests/k8s: finished in $(($(date +%s) - started))s (exit $status)"
 exit "$status"

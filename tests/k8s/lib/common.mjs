@@ -1,7 +1,8 @@
 // Helpers shared by the tests/k8s/*.test.mjs files.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { render, readDocs } from './kustomize.mjs';
 
@@ -105,3 +106,46 @@ export function dockerfileFacts(file) {
 }
 
 export { render, readDocs };
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+export async function httpGet(url, ms = 3000) {
+  const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+  r.body_text = await r.text();
+  return r;
+}
+
+// startBackend(env): the real backend on a free loopback port with the given settings
+// (plus PATH); resolves once /health/live answers. Returns { base, child, exited, stderr() }.
+export async function startBackend(env) {
+  const port = await freePort();
+  const child = spawn(backendBin(), [], {
+    env: { PATH: process.env.PATH, ...env, SERVER_PORT: String(port), BIND_ADDRESS: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await httpGet(`${base}/health/live`, 1000);
+      return { base, child, exited, stderr: () => stderr };
+    } catch {
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the backend did not answer on ${base} within 10 s (stderr: ${stderr})`);
+}
+
+export function stopChild(child) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
