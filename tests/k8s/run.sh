@@ -49,7 +49,7 @@ fi
 }
 
 status=0
-node --test --test-reporter=spec \
+node --test --test-concurrency=4 --test-reporter=spec \
   tests/k8s/manifests.test.mjs tests/k8s/policy.test.mjs tests/k8s/components.test.mjs \
   tests/k8s/taskfile.test.mjs || status=$?
 echo "tests/k8s: finished in $(($(date +%s) - started))s (exit $status)"
