@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { ROOT, FIXTURES, find } from './lib/common.mjs';
 import { loadTaskfile, plan, run } from './lib/taskfile.mjs';
@@ -367,7 +368,37 @@ test('load:start runs the in-cluster Job with the chosen settings; load:stop del
   }
 });
 
-test('every other task runs against the stand-ins after a setup', () => {
+// The real CLI (not the stand-in) of NAME on this machine's PATH, or null.
+function realCli(name) {
+  for (const dir of (process.env.PATH || '').split(':')) {
+    const p = path.join(dir, name);
+    if (dir && path.resolve(dir) !== STANDINS && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+// Each distinct kubectl/docker call is given to the real CLI with --help appended: cobra
+// parses every flag first, so an unknown flag or a misplaced argument fails there.
+function checkFlagsWithRealCli(t, calls) {
+  const bad = [];
+  for (const tool of ['kubectl', 'docker']) {
+    const real = realCli(tool);
+    if (!real) {
+      t.diagnostic(`${tool} not installed: its flags were not checked against the real CLI`);
+      continue;
+    }
+    const seen = new Set(calls.filter((c) => c[0] === tool).map((c) => JSON.stringify(c.slice(1))));
+    for (const key of seen) {
+      const args = JSON.parse(key);
+      const r = spawnSync(real, [...args, '--help'], { encoding: 'utf8', timeout: 10000 });
+      if (r.status !== 0) bad.push(`${tool} ${args.join(' ')}: ${(r.stderr || '').split('\n')[0]}`);
+    }
+    t.diagnostic(`${seen.size} distinct ${tool} calls checked against ${real}`);
+  }
+  assert.deepEqual(bad, [], 'calls the real CLI rejects');
+}
+
+test('every other task runs against the stand-ins after a setup', (t) => {
   const sb = sandbox();
   try {
     ok(sb.task('setup'), 'setup');
@@ -387,6 +418,7 @@ test('every other task runs against the stand-ins after a setup', () => {
     assert.ok(sb.calls().some((c) => has(c, 'kind', 'delete', 'cluster', '--name', 'webapp-cluster')));
     assert.ok(!fs.existsSync(sb.env.K8S_STATE_DIR), 'teardown removes .local/k8s');
     ok(sb.task('cluster:delete'), 'cluster:delete without a cluster');
+    checkFlagsWithRealCli(t, sb.calls());
   } finally {
     sb.cleanup();
   }
