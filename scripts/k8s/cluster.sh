@@ -95,8 +95,9 @@ delete() {
     return 0
   fi
   kind delete cluster --name "$CLUSTER_NAME"
-  # The rendered overlays belonged to that cluster; the built tags stay valid.
-  rm -rf "$K8S_STATE_DIR/deploy" "$K8S_STATE_DIR/load" "$K8S_STATE_DIR/addons"
+  # The rendered overlays belonged to that cluster; the built tags and the downloaded
+  # add-on manifests (pinned releases) stay valid.
+  rm -rf "$K8S_STATE_DIR/deploy" "$K8S_STATE_DIR/load"
   log "cluster '$CLUSTER_NAME' deleted"
 }
 
