@@ -7,7 +7,7 @@ set -euo pipefail
 RUNTIME=(build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev
   check postgresql redis-server redis-tools nginx-light curl iproute2)
 TEST=(clang libclang-rt-14-dev valgrind jq shellcheck yamllint chromium nodejs npm wrk
-  buildah podman runc debootstrap uidmap gettext-base)
+  buildah podman runc debootstrap uidmap busybox)
 
 want=("${RUNTIME[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST[@]}")
