@@ -101,8 +101,12 @@ static size_t read_all(int fd, char *buf, size_t cap)
 {
 	size_t n = 0;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	while (n < cap && poll(&p, 1, 2000) == 1) {
+	for (int rc; n < cap && ((rc = poll(&p, 1, 2000)) == 1 || (rc < 0 && errno == EINTR));) {
+		if (rc < 0)
+			continue;
 		ssize_t r = recv(fd, buf + n, cap - n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
@@ -162,11 +166,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			break;
-		if (errno != EADDRNOTAVAIL && errno != EAGAIN) {
-			fprintf(stderr, "connect: %s (attempt %d)\n", strerror(errno), attempt);
-			char cmd[160];
-			snprintf(cmd, sizeof(cmd), "ss -ltnp \"sport = :%d\" >&2; ls -l /proc/%d/fd | wc -l >&2", port, (int)getpid());
-			if (system(cmd)) {}
+		/* libFuzzer's timer signal interrupts a blocking connect: just try again. */
+		if (errno != EINTR && errno != EADDRNOTAVAIL && errno != EAGAIN) {
+			fprintf(stderr, "connect: %s: the server stopped listening\n", strerror(errno));
 			abort();
 		}
 		close(fd);
@@ -176,6 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(fd >= 0);
 	for (size_t off = 0; off < size;) {
 		ssize_t w = send(fd, data + off, size - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
 			break; /* the server refused the rest (e.g. 413) */
 		off += (size_t)w;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pool.h"
 
 #define GEN_KEY "users:gen"
@@ -53,8 +54,7 @@ struct cache {
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	struct timespec ts = clock_now();
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -290,11 +290,10 @@ void cache_invalidate(struct cache *c)
 
 int cache_ping(struct cache *c, double *ms, char *err, size_t errlen)
 {
-	struct timespec a, b;
+	struct timespec start = clock_now();
 	redisReply *r = NULL;
 	int ok = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
 	if (c->monitor == NULL)
 		c->monitor = ctx_open(c, 0);
 	if (c->monitor != NULL) {
@@ -302,8 +301,7 @@ int cache_ping(struct cache *c, double *ms, char *err, size_t errlen)
 		r = command(c->monitor, 1, argv, NULL);
 		ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	*ms = clock_ms_since(&start);
 	if (!ok) {
 		snprintf(err, errlen, "redis %s:%d: %s", c->cfg->redis_host, c->cfg->redis_port,
 			 c->monitor && c->monitor->errstr[0] ? c->monitor->errstr : "unreachable");

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "pool.h"
 
 /*
@@ -157,15 +158,6 @@ static int is_error(const PGresult *res)
 	return st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
 }
 
-static int ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long long ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-		       (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > 600000 ? 600000 : (int)ms;
-}
-
 /*
  * Collect the reply to the query just sent, waiting at most reply_ms. Returns the first
  * error, else the last result (a multi-statement string has several), or NULL with
@@ -173,20 +165,13 @@ static int ms_left(const struct timespec *deadline)
  */
 static PGresult *await_reply(struct conn *c, int reply_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline(reply_ms);
 	PGresult *first = NULL, *res;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += reply_ms / 1000;
-	deadline.tv_nsec += (long)(reply_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	for (;;) {
 		while (PQisBusy(c->pg)) {
 			struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
-			int ms = ms_left(&deadline);
+			int ms = clock_ms_left(&deadline);
 			if (ms == 0 || (poll(&p, 1, ms) < 0 && errno != EINTR)) {
 				c->broken = 1;
 				PQclear(first);
@@ -322,11 +307,9 @@ int db_migrate(struct db_pool *pool, char *err, size_t errlen)
 
 int db_ping(struct db_pool *pool, double *ms, char *err, size_t errlen)
 {
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
+	struct timespec start = clock_now();
 	int rc = monitor_exec(pool, "SELECT 1", err, errlen);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	*ms = clock_ms_since(&start);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "clock.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -33,15 +34,8 @@ struct health {
 /* Sleep up to ms, returning early (1) when asked to stop. */
 static int nap(struct health *h, int ms)
 {
-	struct timespec until;
+	struct timespec until = clock_deadline(ms);
 	int stop;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&h->lock);
 	while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->lock, &until) == 0)
 		;
@@ -181,13 +175,12 @@ static json_t *dep_json(const struct dep_state *s)
 void health_full(struct app *app, const struct request *req, struct response *res)
 {
 	struct health *h = app->health;
-	struct timespec now;
+	struct timespec now = clock_now();
 	(void)req;
 
 	int db_up = atomic_load(&h->db.up) && atomic_load(&h->schema_ready);
 	int redis_up = atomic_load(&h->redis.up);
 	const char *status = !db_up ? "unhealthy" : redis_up ? "healthy" : "degraded";
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	response_json(res, db_up ? 200 : 503,
 		      json_pack("{s:s, s:{s:o, s:o}, s:s, s:I, s:s}", "status", status, "checks",
 				"database", dep_json(&h->db), "redis", dep_json(&h->redis),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -95,13 +96,6 @@ void response_error(struct response *res, const struct request *req, int status,
 	response_json(res, status, err);
 }
 
-static double elapsed_ms(const struct timespec *t0)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /* ---- libmicrohttpd callbacks ---- */
 
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *con)
@@ -111,7 +105,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 	(void)con;
 	if (ctx == NULL)
 		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &ctx->t0);
+	ctx->t0 = clock_now();
 	ctx->route = R_NONE;
 	size_t n = strcspn(uri, "?");
 	if (n > PATH_LOG_MAX)
@@ -131,7 +125,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	(void)con;
 	if (ctx == NULL)
 		return;
-	double ms = elapsed_ms(&ctx->t0);
+	double ms = clock_ms_since(&ctx->t0);
 	/* A request that never got an answer from us (bad HTTP, client gone) counts as 0. */
 	int status = ctx->status;
 	metrics_observe(app->metrics, ctx->route, ctx->method, status, ms / 1e3);

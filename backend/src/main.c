@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "clock.h"
 #include "db.h"
 #include "health.h"
 #include "http.h"
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(app.cfg.log_level);
-	clock_gettime(CLOCK_MONOTONIC, &app.started);
+	app.started = clock_now();
 	app.started_wall = time(NULL);
 
 	/* Block before any thread starts, so every thread inherits the mask and sigwait gets them. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
+
 struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t returned;
@@ -68,16 +70,9 @@ static int find_free(const struct pool *p)
 
 int pool_acquire(struct pool *p, int timeout_ms, void **itemp)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline(timeout_ms);
 	int slot;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&p->lock);
 	while ((slot = find_free(p)) < 0)
 		if (pthread_cond_timedwait(&p->returned, &p->lock, &deadline) == ETIMEDOUT) {

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "clock.h"
 #include "http.h"
 #include "metrics.h"
 #include "params.h"
@@ -31,11 +32,6 @@ void stress_free(struct stress *s)
 	free(s);
 }
 
-static double ms_between(const struct timespec *a, const struct timespec *b)
-{
-	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
-}
-
 void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *run)
 {
 	struct timespec wall0, wall1, cpu0, cpu1;
@@ -54,15 +50,15 @@ void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *
 		if (max_iterations != 0 && i >= max_iterations)
 			break;
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
-		if (max_cpu_ms > 0 && ms_between(&cpu0, &cpu1) >= max_cpu_ms)
+		if (max_cpu_ms > 0 && clock_ms_between(&cpu0, &cpu1) >= max_cpu_ms)
 			break;
 	}
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
 	clock_gettime(CLOCK_MONOTONIC, &wall1);
 	run->iterations = i;
 	run->result = x;
-	run->duration_ms = ms_between(&wall0, &wall1);
-	run->cpu_ms = ms_between(&cpu0, &cpu1);
+	run->duration_ms = clock_ms_between(&wall0, &wall1);
+	run->cpu_ms = clock_ms_between(&cpu0, &cpu1);
 }
 
 void stress_handle(struct app *app, const struct request *req, struct response *res)

@@ -2,6 +2,7 @@
 #include "users.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,14 @@ static const struct db_statement q_delete = {4, "users_delete", "DELETE FROM use
 
 /* ---- validation (pure) ---- */
 
-static void fail(struct user_error *err, const char *field, const char *message)
+__attribute__((format(printf, 3, 4))) static void fail(struct user_error *err, const char *field,
+							const char *fmt, ...)
 {
+	va_list ap;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-	snprintf(err->message, sizeof(err->message), "%s", message);
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
 }
 
 static int is_space(unsigned char c)
@@ -79,16 +84,25 @@ static int trim_copy(const char *s, char *dst, size_t size)
 	return 0;
 }
 
+/* The checks every text field shares: present after trimming, and not too long. */
+static int check_text(const char *field, const char *value, size_t max_chars,
+		      struct user_error *err)
+{
+	if (value[0] == '\0') {
+		fail(err, field, "%s must not be blank", field);
+		return -1;
+	}
+	if (utf8_len(value) > max_chars) {
+		fail(err, field, "%s must be at most %zu characters", field, max_chars);
+		return -1;
+	}
+	return 0;
+}
+
 int users_check_name(const char *name, struct user_error *err)
 {
-	if (name[0] == '\0') {
-		fail(err, "name", "name must not be blank");
+	if (check_text("name", name, USERS_NAME_MAX, err) != 0)
 		return -1;
-	}
-	if (utf8_len(name) > USERS_NAME_MAX) {
-		fail(err, "name", "name must be at most 100 characters");
-		return -1;
-	}
 	if (has_control((const unsigned char *)name)) {
 		fail(err, "name", "name must not contain control characters");
 		return -1;
@@ -116,14 +130,8 @@ static int valid_domain(const char *d)
 
 int users_check_email(const char *email, struct user_error *err)
 {
-	if (email[0] == '\0') {
-		fail(err, "email", "email must not be blank");
+	if (check_text("email", email, USERS_EMAIL_MAX, err) != 0)
 		return -1;
-	}
-	if (utf8_len(email) > USERS_EMAIL_MAX) {
-		fail(err, "email", "email must be at most 254 characters");
-		return -1;
-	}
 	const char *at = strchr(email, '@');
 	int ok = at != NULL && strchr(at + 1, '@') == NULL && at > email &&
 		 (size_t)(at - email) <= USERS_LOCAL_MAX &&
@@ -143,20 +151,16 @@ static int take_string(json_t *obj, const char *field, char *dst, size_t size,
 		       size_t max_chars, struct user_error *err)
 {
 	json_t *v = json_object_get(obj, field);
-	char msg[96];
 	if (v == NULL || json_is_null(v)) {
-		snprintf(msg, sizeof(msg), "%s is required", field);
-		fail(err, field, msg);
+		fail(err, field, "%s is required", field);
 		return -1;
 	}
 	if (!json_is_string(v)) {
-		snprintf(msg, sizeof(msg), "%s must be a string", field);
-		fail(err, field, msg);
+		fail(err, field, "%s must be a string", field);
 		return -1;
 	}
 	if (trim_copy(json_string_value(v), dst, size) != 0) {
-		snprintf(msg, sizeof(msg), "%s must be at most %zu characters", field, max_chars);
-		fail(err, field, msg);
+		fail(err, field, "%s must be at most %zu characters", field, max_chars);
 		return -1;
 	}
 	return 0;
@@ -280,6 +284,35 @@ static void invalid_body(const struct request *req, struct response *res,
 }
 
 /*
+ * Run q. On failure answer for it (409 for a taken email, 503 or 500 otherwise) and return
+ * NULL; on success the caller owns the rows.
+ */
+static PGresult *query(struct app *app, const struct request *req, struct response *res,
+		       const struct db_statement *q, const char *const *params)
+{
+	char err[512];
+	PGresult *rows = NULL;
+	enum db_status st = db_exec(app->db, q, params, &rows, err, sizeof(err));
+	if (st == DB_CONFLICT)
+		response_error(res, req, 409, "a user with this email already exists", "email");
+	else if (st != DB_OK)
+		db_failed(req, res, st, err);
+	return rows;
+}
+
+/* The first row encoded (caller frees), or NULL after answering 404 (no row) or 500. */
+static char *one_user(const struct request *req, struct response *res, const PGresult *rows,
+		      size_t *lenp)
+{
+	char *body = NULL;
+	if (PQntuples(rows) == 0)
+		response_error(res, req, 404, "user not found", NULL);
+	else if ((body = users_encode(rows, 0, lenp)) == NULL)
+		response_error(res, req, 500, "internal error", NULL);
+	return body;
+}
+
+/*
  * A cached list page is "<next before id or nothing>\n<body>", so a hit can still send the
  * Link header without parsing the body.
  */
@@ -307,7 +340,7 @@ void users_list(struct app *app, const struct request *req, struct response *res
 	const char *limit_s = request_query(req, "limit");
 	const char *before_s = request_query(req, "before");
 	long long limit = USERS_LIMIT_DEFAULT, before = INT64_MAX;
-	char key[64], limit_p[24], before_p[24], next[24] = "", err[512];
+	char key[64], limit_p[24], before_p[24], next[24] = "";
 	char *body = NULL, *stored = NULL;
 	size_t len = 0;
 	struct cache_gen gen;
@@ -332,11 +365,8 @@ void users_list(struct app *app, const struct request *req, struct response *res
 	snprintf(limit_p, sizeof(limit_p), "%lld", limit);
 	snprintf(before_p, sizeof(before_p), "%lld", before);
 	const char *params[] = {before_p, limit_p};
-	enum db_status st = db_exec(app->db, &q_list, params, &rows, err, sizeof(err));
-	if (st != DB_OK) {
-		db_failed(req, res, st, err);
+	if ((rows = query(app, req, res, &q_list, params)) == NULL)
 		return;
-	}
 	int n = PQntuples(rows);
 	if (n == limit)
 		snprintf(next, sizeof(next), "%s", PQgetvalue(rows, n - 1, 0));
@@ -357,11 +387,11 @@ void users_list(struct app *app, const struct request *req, struct response *res
 void users_get(struct app *app, const struct request *req, struct response *res)
 {
 	long long id;
-	char key[40], id_p[24], err[512];
+	char key[40], id_p[24];
 	char *body = NULL;
 	size_t len = 0;
 	struct cache_gen gen;
-	PGresult *rows = NULL;
+	PGresult *rows;
 
 	if (!parse_id(req, res, &id))
 		return;
@@ -375,22 +405,12 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 		return;
 	snprintf(id_p, sizeof(id_p), "%lld", id);
 	const char *params[] = {id_p};
-	enum db_status st = db_exec(app->db, &q_get, params, &rows, err, sizeof(err));
-	if (st != DB_OK) {
-		db_failed(req, res, st, err);
+	if ((rows = query(app, req, res, &q_get, params)) == NULL)
 		return;
-	}
-	if (PQntuples(rows) == 0) {
-		PQclear(rows);
-		response_error(res, req, 404, "user not found", NULL);
-		return;
-	}
-	body = users_encode(rows, 0, &len);
+	body = one_user(req, res, rows, &len);
 	PQclear(rows);
-	if (body == NULL) {
-		response_error(res, req, 500, "internal error", NULL);
+	if (body == NULL)
 		return;
-	}
 	if (res->cache == CACHE_MISS)
 		cache_put(app->cache, &gen, key, body, len);
 	response_body(res, 200, body, len);
@@ -400,35 +420,21 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 static void write_user(struct app *app, const struct request *req, struct response *res,
 		       const struct db_statement *q, const char *const *params, int created)
 {
-	char err[512];
-	PGresult *rows = NULL;
 	size_t len = 0;
+	PGresult *rows = query(app, req, res, q, params);
 
-	enum db_status st = db_exec(app->db, q, params, &rows, err, sizeof(err));
-	if (st == DB_CONFLICT) {
-		response_error(res, req, 409, "a user with this email already exists", "email");
+	if (rows == NULL)
 		return;
-	}
-	if (st != DB_OK) {
-		db_failed(req, res, st, err);
-		return;
-	}
-	if (PQntuples(rows) == 0) {
-		PQclear(rows);
-		response_error(res, req, 404, "user not found", NULL);
-		return;
-	}
-	cache_invalidate(app->cache);
-	char *body = users_encode(rows, 0, &len);
-	if (created)
+	/* Committed (a 404 update changed nothing): every later read must miss. */
+	if (PQntuples(rows) > 0)
+		cache_invalidate(app->cache);
+	char *body = one_user(req, res, rows, &len);
+	if (body != NULL && created)
 		snprintf(res->location, sizeof(res->location), "/api/users/%s",
 			 PQgetvalue(rows, 0, 0));
 	PQclear(rows);
-	if (body == NULL) {
-		response_error(res, req, 500, "internal error", NULL);
-		return;
-	}
-	response_body(res, created ? 201 : 200, body, len);
+	if (body != NULL)
+		response_body(res, created ? 201 : 200, body, len);
 }
 
 void users_create(struct app *app, const struct request *req, struct response *res)
@@ -469,18 +475,15 @@ void users_update(struct app *app, const struct request *req, struct response *r
 void users_delete(struct app *app, const struct request *req, struct response *res)
 {
 	long long id;
-	char id_p[24], err[512];
-	PGresult *rows = NULL;
+	char id_p[24];
+	PGresult *rows;
 
 	if (!parse_id(req, res, &id) || !schema_ready(app, req, res))
 		return;
 	snprintf(id_p, sizeof(id_p), "%lld", id);
 	const char *params[] = {id_p};
-	enum db_status st = db_exec(app->db, &q_delete, params, &rows, err, sizeof(err));
-	if (st != DB_OK) {
-		db_failed(req, res, st, err);
+	if ((rows = query(app, req, res, &q_delete, params)) == NULL)
 		return;
-	}
 	int deleted = strcmp(PQcmdTuples(rows), "0") != 0;
 	PQclear(rows);
 	if (!deleted) {

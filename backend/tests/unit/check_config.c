@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 /* A fake environment: NULL-terminated name/value pairs. */
 static const char *const *fake_env;
@@ -149,9 +150,5 @@ int main(void)
 	tcase_add_test(tc, test_password_file_overrides_and_is_trimmed);
 	tcase_add_test(tc, test_help_lists_every_variable);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

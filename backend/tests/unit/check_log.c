@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "unit.h"
 
 /* Run fn with stdout redirected to a pipe; return what it wrote (caller frees). */
 static char *capture(void (*fn)(const void *), const void *arg)
@@ -105,9 +106,5 @@ int main(void)
 	tcase_add_test(tc, test_event_line);
 	tcase_add_test(tc, test_level_filter);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

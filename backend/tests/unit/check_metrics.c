@@ -5,6 +5,7 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "unit.h"
 
 static char *render(struct metrics *m)
 {
@@ -121,9 +122,5 @@ int main(void)
 	tcase_add_test(tc, test_gauges_and_families_present);
 	tcase_add_test(tc, test_request_id_rule);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

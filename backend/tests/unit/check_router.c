@@ -5,6 +5,7 @@
 
 #include "router.h"
 #include "users.h"
+#include "unit.h"
 
 START_TEST(test_exact_routes)
 {
@@ -97,9 +98,5 @@ int main(void)
 	tcase_add_test(tc, test_head_and_options);
 	tcase_add_test(tc, test_methods_and_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "params.h"
 #include "users.h"
+#include "unit.h"
 
 static int parse(const char *body, struct user_input *in, struct user_error *err)
 {
@@ -211,9 +212,5 @@ int main(void)
 	tcase_add_test(tc, test_encode_object_and_array);
 	tcase_add_test(tc, test_encode_empty_array);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(s);
 }
