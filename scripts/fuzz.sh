@@ -13,7 +13,7 @@ SECONDS_EACH=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
 if ! [[ $SECONDS_EACH =~ ^[1-9][0-9]*$ ]]; then die "usage: fuzz.sh [SECONDS] [HARNESS...]"; fi
 HARNESSES=("$@")
-[ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=(users router reqid config http)
+[ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=(users router reqid config log http)
 JOBS=${FUZZ_JOBS:-$(nproc)}
 FUZZ_DIR=$ROOT/backend/fuzz
 BUILD=$ROOT/backend/build/fuzz
@@ -64,8 +64,8 @@ for h in "${HARNESSES[@]}"; do
   rc=0
   wait "${pids[$h]}" || rc=$?
   logf=$OUT/$h.log
-  stat() { sed -n "s/^stat::$1: *//p" "$logf" | tail -n 1; }
-  cov=$(grep -oE 'cov: [0-9]+' "$logf" | tail -n 1 | cut -d' ' -f2)
+  stat() { sed -n "s/^stat::$1: *//p" "$logf" | tail -n 1 || true; }
+  cov=$(grep -oE 'cov: [0-9]+' "$logf" | tail -n 1 | cut -d' ' -f2 || true)
   corp=$(find "$WORK/$h" -type f | wc -l)
   printf '%-8s %-6s %10s %8s %6s %8s\n' "$h" "$([ $rc = 0 ] && echo ok || echo FAIL)" \
     "$(stat number_of_executed_units)" "$(stat average_exec_per_sec)" "${cov:-?}" "$corp"

@@ -6,7 +6,8 @@
  * ASan and UBSan watch every thread.
  *
  * Invariants: the server never answers 500, every response it sends is well formed
- * (status line, headers, a body of the announced length), and it keeps answering.
+ * (status line, headers, a body of the announced length), it keeps answering, and once the
+ * connection is closed no request is left in flight.
  *
  * stress.c is built with lowered bounds for this harness (stress_limits.h): at most 2 ms a burn.
  */
@@ -32,6 +33,7 @@
 #include "stress.h"
 
 static struct app app;
+static struct http_server *srv;
 static int port;
 static int debug;
 static char port_s[8];
@@ -92,7 +94,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(app.db && app.cache && app.stress);
 	app.health = health_start(&app, 1000, err, sizeof(err));
 	CHECK(app.health != NULL);
-	CHECK(http_start(&app, err, sizeof(err)) != NULL); /* runs until the process exits */
+	srv = http_start(&app, err, sizeof(err)); /* runs until the process exits */
+	CHECK(srv != NULL);
 	return 0;
 }
 
@@ -190,5 +193,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (debug) /* FUZZ_HTTP_DEBUG=1: show what the server answered (to replay a crash) */
 		fprintf(stderr, "--- %zu bytes answered:\n%.*s\n", n, (int)n, buf);
 	check_responses(buf, n);
+	/* Every request that started also ends: nothing stays counted (or allocated) in flight. */
+	for (int i = 0; i < 200 && http_in_flight(srv) != 0; i++)
+		usleep(5000);
+	CHECK(http_in_flight(srv) == 0);
 	return 0;
 }
