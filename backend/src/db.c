@@ -42,7 +42,7 @@ struct conn {
 
 struct db_pool {
 	struct pool *slots;
-	int reply_ms; /* client-side bound on any reply: the server's own timeout plus a margin */
+	int monitor_reply_ms; /* the monitor's bound: the server's own timeout plus a margin */
 	atomic_long epoch; /* bumped when a connection breaks: older ones are suspect too */
 	int wait_ms;
 	const char *keys[10];
@@ -73,7 +73,7 @@ struct db_pool *db_pool_create(const struct config *cfg)
 		return NULL;
 	}
 	pool->wait_ms = cfg->db_statement_timeout_ms;
-	pool->reply_ms = cfg->db_statement_timeout_ms + REPLY_MARGIN_MS;
+	pool->monitor_reply_ms = cfg->db_statement_timeout_ms + REPLY_MARGIN_MS;
 	snprintf(pool->port, sizeof(pool->port), "%d", cfg->db_port);
 	/* libpq rounds connect_timeout up to at least 2 s. */
 	snprintf(pool->connect_timeout, sizeof(pool->connect_timeout), "%d",
@@ -204,17 +204,20 @@ static enum db_status finish(struct conn *c, PGresult *res, int reply_ms, char *
 	return classify(c, res, err, errlen);
 }
 
-static enum db_status run(struct db_pool *pool, struct conn *c, const struct db_statement *st,
-			  const char *const *params, PGresult **resp, char *err, size_t errlen)
+/* Run st on c; the whole call, prepare included, must be answered before deadline. */
+static enum db_status run(struct conn *c, const struct db_statement *st, const char *const *params,
+			  const struct timespec *deadline, PGresult **resp, char *err,
+			  size_t errlen)
 {
+	int reply_ms = clock_ms_left(deadline) + REPLY_MARGIN_MS;
 	uint64_t bit = UINT64_C(1) << st->id;
 	PGresult *res = NULL;
 	enum db_status status;
 
 	if (!(c->prepared & bit)) {
 		if (PQsendPrepare(c->pg, st->name, st->sql, st->nparams, NULL))
-			res = await_reply(c, pool->reply_ms);
-		status = finish(c, res, pool->reply_ms, err, errlen);
+			res = await_reply(c, reply_ms);
+		status = finish(c, res, reply_ms, err, errlen);
 		PQclear(res);
 		if (status != DB_OK)
 			return status;
@@ -222,8 +225,8 @@ static enum db_status run(struct db_pool *pool, struct conn *c, const struct db_
 		res = NULL;
 	}
 	if (PQsendQueryPrepared(c->pg, st->name, st->nparams, params, NULL, NULL, 0))
-		res = await_reply(c, pool->reply_ms);
-	status = finish(c, res, pool->reply_ms, err, errlen);
+		res = await_reply(c, reply_ms);
+	status = finish(c, res, reply_ms, err, errlen);
 	if (status == DB_OK)
 		*resp = res;
 	else
@@ -236,6 +239,11 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 {
 	void *item = NULL;
 	enum db_status status = DB_UNAVAILABLE;
+	/*
+	 * One budget for the whole call, the wait for a connection included: under contention
+	 * a request gets its 503 within the statement timeout, not after queueing for one.
+	 */
+	struct timespec deadline = clock_deadline(pool->wait_ms);
 	int slot = pool_acquire(pool->slots, pool->wait_ms, &item);
 	struct conn *c = item;
 
@@ -253,7 +261,7 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		int reused = c != NULL;
 		if (c == NULL && (c = conn_open(pool, err, errlen)) == NULL)
 			break;
-		status = run(pool, c, st, params, resp, err, errlen);
+		status = run(c, st, params, &deadline, resp, err, errlen);
 		if (PQstatus(c->pg) == CONNECTION_OK && !c->broken)
 			break;
 		/*
@@ -291,12 +299,12 @@ static int monitor_exec(struct db_pool *pool, const char *sql, char *err, size_t
 	PGresult *res = NULL;
 	/* PQsendQuery accepts several statements in one string (the migration). */
 	if (PQsendQuery(c->pg, sql))
-		res = await_reply(c, pool->reply_ms);
-	enum db_status status = finish(c, res, pool->reply_ms, err, errlen);
+		res = await_reply(c, pool->monitor_reply_ms);
+	enum db_status status = finish(c, res, pool->monitor_reply_ms, err, errlen);
 	PQclear(res);
 	if (status != DB_OK && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE &&
 	    PQsendQuery(c->pg, "ROLLBACK"))
-		PQclear(await_reply(c, pool->reply_ms));
+		PQclear(await_reply(c, pool->monitor_reply_ms));
 	return status == DB_OK ? 0 : -1;
 }
 

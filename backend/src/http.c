@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "metrics.h"
 
 #define PATH_LOG_MAX 200
+#define DISCARD_MAX (1024 * 1024)
 #define STACK_SIZE (256 * 1024) /* per connection thread; handlers recurse little */
 
 struct http_server {
@@ -32,8 +34,8 @@ struct http_server {
 /* Per-request state, created when the request line arrives, freed when the request ends. */
 struct req_ctx {
 	struct timespec t0;
-	int started;
 	int too_large;
+	size_t discarded; /* body bytes dropped after the limit */
 	enum http_method method;
 	enum route_id route;
 	int status;
@@ -98,22 +100,39 @@ void response_error(struct response *res, const struct request *req, int status,
 
 /* ---- libmicrohttpd callbacks ---- */
 
-static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *con)
+/*
+ * Created on the first access-handler call, once the headers are in: libmicrohttpd calls the
+ * completion callback only for requests the handler has seen, so a context made any earlier
+ * (in the URI callback) would leak when it drops a request with malformed headers.
+ */
+static struct req_ctx *ctx_create(struct http_server *srv, const char *url)
 {
-	struct http_server *srv = cls;
 	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
-	(void)con;
 	if (ctx == NULL)
 		return NULL;
 	ctx->t0 = clock_now();
 	ctx->route = R_NONE;
-	size_t n = strcspn(uri, "?");
-	if (n > PATH_LOG_MAX)
-		n = PATH_LOG_MAX;
-	memcpy(ctx->path, uri, n);
+	size_t n = strlen(url);
+	memcpy(ctx->path, url, n > PATH_LOG_MAX ? PATH_LOG_MAX : n);
 	atomic_fetch_add(&srv->in_flight, 1);
 	atomic_fetch_add(&srv->app->metrics->in_flight, 1);
 	return ctx;
+}
+
+/*
+ * Percent-decoding can produce a NUL byte, which would silently cut a C string short
+ * ("/api/users/1%00x" read as "/api/users/1"). Turn it into DEL instead, so that the path or
+ * parameter no longer matches and is refused.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *con, char *s)
+{
+	(void)cls;
+	(void)con;
+	size_t n = MHD_http_unescape(s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0')
+			s[i] = 0x7f;
+	return n;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
@@ -235,12 +254,55 @@ static void assign_request_id(struct http_server *srv, struct MHD_Connection *co
 			 atomic_fetch_add(&srv->next_id, 1));
 }
 
-/* First call for a request: headers are in. Refuse an announced oversized body right away. */
-static int too_large_announced(struct MHD_Connection *con, const struct app *app)
+struct framing {
+	int content_lengths; /* Content-Length headers seen */
+	int lengths_differ;
+	const char *content_length;
+	const char *transfer_encoding;
+};
+
+static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
 {
-	const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	return cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)app->cfg.max_body_bytes;
+	struct framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->content_lengths++ > 0 && strcmp(value, f->content_length) != 0)
+			f->lengths_differ = 1;
+		f->content_length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding = value;
+	}
+	return MHD_YES;
+}
+
+/*
+ * First call for a request: the headers are in. Refuse what could frame the body two ways
+ * (the raw material of request smuggling behind a proxy) and announced oversized bodies.
+ * Returns the status to answer with, or 0 to go on.
+ */
+static int check_framing(struct MHD_Connection *con, const struct app *app, const char **msg)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(con, MHD_HEADER_KIND, collect_framing, &f);
+	if (f.transfer_encoding != NULL && f.content_length != NULL) {
+		*msg = "Content-Length and Transfer-Encoding must not both be sent";
+		return 400;
+	}
+	if (f.lengths_differ) {
+		*msg = "conflicting Content-Length headers";
+		return 400;
+	}
+	if (f.transfer_encoding != NULL && strcasecmp(f.transfer_encoding, "chunked") != 0) {
+		*msg = "only the chunked transfer coding is supported";
+		return 501;
+	}
+	if (f.content_length != NULL &&
+	    strtoull(f.content_length, NULL, 10) > (unsigned long long)app->cfg.max_body_bytes) {
+		*msg = NULL; /* the 413 message names the limit */
+		return 413;
+	}
+	return 0;
 }
 
 static int append_body(struct req_ctx *ctx, const char *data, size_t len, size_t max)
@@ -268,7 +330,6 @@ static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *
 	struct response res = {0};
 	char msg[64];
 	snprintf(msg, sizeof(msg), "request body exceeds %d bytes", app->cfg.max_body_bytes);
-	ctx->too_large = 1;
 	response_error(&res, req, 413, msg, NULL);
 	return send_response(con, app, ctx, &res, NULL);
 }
@@ -282,31 +343,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct req_ctx *ctx = *req_cls;
 	struct route_match match;
 	struct response res = {0};
+	const char *msg = NULL;
 	(void)version;
 
-	if (ctx == NULL)
-		return MHD_NO; /* out of memory in on_request_line */
-	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
-
-	if (!ctx->started) {
-		ctx->started = 1;
+	if (ctx == NULL) {
+		if ((*req_cls = ctx = ctx_create(srv, url)) == NULL)
+			return MHD_NO;
 		ctx->method = router_method(method);
 		assign_request_id(srv, con, ctx);
-		if (too_large_announced(con, app))
-			return reject_too_large(con, app, ctx, &req);
+		struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
+		int status = check_framing(con, app, &msg);
+		if (status == 413)
+			return reject_too_large(con, app, ctx, &first);
+		if (status != 0) {
+			response_error(&res, &first, status, msg, NULL);
+			return send_response(con, app, ctx, &res, NULL);
+		}
 		return MHD_YES; /* queue on a later call: keeps the connection alive */
 	}
+	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
 	if (*upload_size != 0) {
+		/*
+		 * Past the limit (a chunked body announces no length), keep reading and dropping
+		 * so that the 413 can be sent once the body ends; a client that goes on for much
+		 * longer is cut off.
+		 */
 		if (!ctx->too_large &&
-		    append_body(ctx, upload_data, *upload_size, (size_t)app->cfg.max_body_bytes) != 0) {
-			*upload_size = 0;
-			return reject_too_large(con, app, ctx, &req);
-		}
+		    append_body(ctx, upload_data, *upload_size, (size_t)app->cfg.max_body_bytes) != 0)
+			ctx->too_large = 1;
+		if (ctx->too_large && (ctx->discarded += *upload_size) > DISCARD_MAX)
+			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (ctx->too_large)
-		return MHD_YES;
+		return reject_too_large(con, app, ctx, &req);
 
 	enum route_result rr = router_find(url, ctx->method, &match);
 	ctx->route = match.route;
@@ -362,8 +433,8 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_URI_LOG_CALLBACK, on_request_line,
-		srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
+		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
 		on_mhd_log, srv, MHD_OPTION_THREAD_STACK_SIZE,
 		(size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0), MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);

@@ -106,7 +106,7 @@ static void put_field(struct out *o, const char *key, const char *value)
 
 void log_access(const struct access_entry *e)
 {
-	char line[1024], ts[40];
+	char line[2048], ts[40]; /* fits a 200-byte path escaped to 6 bytes a byte */
 	struct out o = {line, sizeof(line) - 1, 0, 0};
 	unsigned long long us = e->ms > 0 ? (unsigned long long)(e->ms * 1000 + 0.5) : 0;
 
