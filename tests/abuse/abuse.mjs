@@ -278,13 +278,21 @@ async function serverErrors(a) {
 
   // A table lock: statements wait until the statement timeout, then 503 in time.
   const locker = spawn(join(PGBIN, 'psql'), ['-h', '127.0.0.1', '-p', String(deps.pgPort), '-U', 'app', '-d', 'webapp',
-    '-q', '-c', 'BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;'], { stdio: 'ignore' });
+    '-q', '-c', 'BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;'], { stdio: 'ignore' });
   const lockDone = new Promise((resolve) => locker.on('exit', resolve));
   await sleep(300);
   const r3 = await req(a, `/api/users/${u.json.id + 2000}`, { timeout: 10000 });
   report.check(`locked table: 503 within the statement timeout (${STATEMENT_TIMEOUT_MS} ms)`,
     r3.status === 503 && r3.ms < STATEMENT_TIMEOUT_MS + 700 && generic(r3, 'database unavailable, retry later'),
     `${r3.status} after ${r3.ms.toFixed(0)} ms: ${r3.body}`);
+  // More requests than pooled connections (DB_POOL_SIZE 4): waiting for a connection and then
+  // for the statement must still fit in one statement timeout.
+  const many = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    req(a, `/api/users/${u.json.id + 3000 + i}`, { timeout: 10000 })));
+  const slowest = Math.max(...many.map((r) => r.ms));
+  report.check(`locked table, 10 requests on 4 connections: all 503 within the statement timeout`,
+    many.every((r) => r.status === 503) && slowest < STATEMENT_TIMEOUT_MS + 700,
+    `statuses ${[...new Set(many.map((r) => r.status))].join(',')}, slowest ${slowest.toFixed(0)} ms`);
   await lockDone;
 
   deps.stopPg('immediate');
