@@ -102,13 +102,23 @@ else
 fi
 STARTED_PG=0 STARTED_REDIS=0
 TMP=$(mktemp -d /tmp/bench-run.XXXXXX)
-mkdir -p "$OUT/raw" "$OUT/logs"
+mkdir -p "$OUT/raw" "$OUT/logs" "$TMP/logs"
 declare -a OWN_PIDS=()            # processes this script started, stopped at the end
+
+# Servers log to $TMP/logs (an access line per request: hundreds of MB per run); after every
+# run the other lines (errors, warnings, lifecycle) are kept in $OUT/logs and the file emptied.
+keep_events() { # NAME
+  local raw=$TMP/logs/$1.log
+  [ -f "$raw" ] || return 0
+  grep -v '"event":"http.request"' "$raw" >>"$OUT/logs/$1.log" || true
+  : >"$raw"
+}
 declare -a T_NAME=() T_URL=() T_PID=() T_FULL=() T_MODE=()
 
 cleanup() {
-  local p
+  local p f
   for p in "${OWN_PIDS[@]}"; do stop_pid "$p" 10; done
+  for f in "$TMP"/logs/*.log; do [ -f "$f" ] && keep_events "$(basename "$f" .log)"; done
   if [ "$STARTED_REDIS" = 1 ]; then redis_stop "$STACK/redis"; fi
   if [ "$STARTED_PG" = 1 ]; then pg_stop "$STACK/pg"; fi
   if [ "$OWN_STACK" = 1 ]; then rm -rf "$STACK"; fi
@@ -162,9 +172,12 @@ add_target() { # NAME URL PID MODE
 for m in $MODES; do
   name=$([ "$m" = 0 ] && echo c-thread || echo "c-pool$m")
   port=$(free_port)
-  start_backend "$name" "$m" "$port" "$OUT/logs/$name.log"
+  start_backend "$name" "$m" "$port" "$TMP/logs/$name.log"
   OWN_PIDS+=("$STARTED_PID")
-  wait_http "http://127.0.0.1:$port/health/ready" 30 || die "backend $name not ready in 30 s (see $OUT/logs/$name.log)"
+  wait_http "http://127.0.0.1:$port/health/ready" 30 || {
+    keep_events "$name"
+    die "backend $name not ready in 30 s (see $OUT/logs/$name.log)"
+  }
   add_target "$name" "http://127.0.0.1:$port" "$STARTED_PID" "$m"
 done
 [ ${#T_NAME[@]} -gt 0 ] || die "BENCH_MODES is empty"
@@ -202,11 +215,14 @@ while [ $# -gt 0 ]; do
   else
     port=$(free_port)
     # shellcheck disable=SC2046
-    env $(stack_env) SERVER_PORT="$port" bash -c "$val" </dev/null >>"$OUT/logs/$name.log" 2>&1 &
+    env $(stack_env) SERVER_PORT="$port" bash -c "$val" </dev/null >>"$TMP/logs/$name.log" 2>&1 &
     pid=$!
     OWN_PIDS+=("$pid")
     url=http://127.0.0.1:$port
-    wait_http "$url/health/live" 30 || die "target $name did not answer on $url within 30 s (see $OUT/logs/$name.log)"
+    wait_http "$url/health/live" 30 || {
+      keep_events "$name"
+      die "target $name did not answer on $url within 30 s (see $OUT/logs/$name.log)"
+    }
     shift
   fi
   add_target "$name" "$url" "$pid" -
@@ -215,7 +231,7 @@ done
 if [ "$CEILING" = 1 ] && has_scen e; then
   cc -O2 -o "$TMP/hello" "$ROOT/bench/ceiling/hello.c" -lmicrohttpd -lpthread || die "cannot build bench/ceiling/hello.c"
   port=$(free_port)
-  "$TMP/hello" "$port" 2 </dev/null >"$OUT/logs/mhd-hello.log" 2>&1 &
+  "$TMP/hello" "$port" 2 </dev/null >"$TMP/logs/mhd-hello.log" 2>&1 &
   OWN_PIDS+=("$!")
   wait_http "http://127.0.0.1:$port/health/live" 10 || die "hello did not start"
   add_target mhd-hello "http://127.0.0.1:$port" "$!" -
@@ -299,6 +315,7 @@ run_one() { # SCENARIO REP TARGET-INDEX
   t1=$(tree_ticks "$pid")
   b1=$(tree_ticks "$PG_PID" "$REDIS_PID")
   hwm=$(tree_hwm_kib "$pid")
+  keep_events "$name"
   res=$(grep '^BENCH_RESULT' "$raw" | tail -n 1 || true)
   [ -n "$res" ] || die "run $s/$rep/$name produced no result: $(tail -n 3 "$raw")"
   awk -v s="$s" -v rep="$rep" -v name="$name" -v req="$(kv requests "$res")" -v dur="$(kv duration_us "$res")" \
@@ -365,7 +382,7 @@ if has_scen g && [ "$STARTS" -gt 0 ]; then
     for k in $(seq 1 "$STARTS"); do
       port=$(free_port)
       t0=${EPOCHREALTIME/[.,]/}
-      start_backend "$name" "$m" "$port" "$OUT/logs/$name-start.log"
+      start_backend "$name" "$m" "$port" "$TMP/logs/$name-start.log"
       pid=$STARTED_PID
       OWN_PIDS+=("$pid")
       ok=0
@@ -379,6 +396,7 @@ if has_scen g && [ "$STARTS" -gt 0 ]; then
       done
       t1=${EPOCHREALTIME/[.,]/}
       stop_pid "$pid" 10
+      keep_events "$name-start"
       [ "$ok" = 1 ] || die "backend $name did not get ready within 10 s (see $OUT/logs/$name-start.log)"
       printf '%s\t%d\t%.1f\n' "$name" "$k" "$(awk -v d=$((t1 - t0)) 'BEGIN { print d / 1000 }')" >>"$READY"
     done
