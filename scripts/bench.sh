@@ -343,7 +343,7 @@ run_scenario() {
 {
   echo "date: $(date -Is)  host: $(uname -n)  cpus: $(nproc)  kernel: $(uname -r)"
   echo "command: BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_REPS=$REPS BENCH_CONNS=$CONNS BENCH_MODES=\"$MODES\" BENCH_SCENARIOS=$SCENARIOS BENCH_USERS=$USERS BENCH_PAGE_ROWS=\"$PAGE_ROWS\" BENCH_BACKEND_ENV=\"$BACKEND_ENV\" scripts/bench.sh"
-  echo "backend: $("$BACKEND_BIN" --version)  pin: $PIN (servers CPU $SRV_CPU, wrk CPU $LOAD_CPU)"
+  echo "backend: $("$BACKEND_BIN" --version)  tree: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)  pin: $PIN (servers CPU $SRV_CPU, wrk CPU $LOAD_CPU)"
   for i in "${!T_NAME[@]}"; do echo "target ${T_NAME[$i]} ${T_URL[$i]} pid ${T_PID[$i]}: $(tr '\0' ' ' <"/proc/${T_PID[$i]}/cmdline")"; done
 } >"$OUT/meta.txt"
 log "results in $OUT; ${DURATION}s runs, $REPS reps, $CONNS connections"
