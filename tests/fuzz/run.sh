@@ -6,4 +6,4 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/webapp-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-FUZZ_WORK_DIR=$work exec "$ROOT/scripts/fuzz.sh" "${FUZZ_SMOKE_SECONDS:-10}"
+FUZZ_WORK_DIR=$work "$ROOT/scripts/fuzz.sh" "${FUZZ_SMOKE_SECONDS:-10}"
