@@ -1,4 +1,4 @@
-/* db.c - libpq pool. Every call is bounded: connect_timeout, statement_timeout, pool wait. */
+/* db.c - libpq pool. Every call is bounded: pool wait, connect and reply by one deadline. */
 #include "db.h"
 
 #include <errno.h>
@@ -48,7 +48,6 @@ struct db_pool {
 	const char *keys[10];
 	const char *values[10];
 	char port[12];
-	char connect_timeout[12];
 	char options[64];
 	struct conn *monitor;
 };
@@ -75,9 +74,6 @@ struct db_pool *db_pool_create(const struct config *cfg)
 	pool->wait_ms = cfg->db_statement_timeout_ms;
 	pool->monitor_reply_ms = cfg->db_statement_timeout_ms + REPLY_MARGIN_MS;
 	snprintf(pool->port, sizeof(pool->port), "%d", cfg->db_port);
-	/* libpq rounds connect_timeout up to at least 2 s. */
-	snprintf(pool->connect_timeout, sizeof(pool->connect_timeout), "%d",
-		 (cfg->db_statement_timeout_ms + 999) / 1000);
 	snprintf(pool->options, sizeof(pool->options), "-c statement_timeout=%d",
 		 cfg->db_statement_timeout_ms);
 	/* Borrowed from cfg, which outlives the pool. */
@@ -87,7 +83,6 @@ struct db_pool *db_pool_create(const struct config *cfg)
 		{"user", cfg->db_user},
 		{"password", cfg->db_password},
 		{"dbname", cfg->db_name},
-		{"connect_timeout", pool->connect_timeout},
 		{"options", pool->options},
 		{"application_name", "webapp-backend"},
 		{"keepalives_idle", "10"},
@@ -108,7 +103,32 @@ void db_pool_free(struct db_pool *pool)
 	free(pool);
 }
 
-static struct conn *conn_open(struct db_pool *pool, char *err, size_t errlen)
+/*
+ * Connect without blocking past deadline. PQconnectdbParams would wait out libpq's own
+ * connect_timeout (2 s at least) whatever the request has left, and a SYN that goes
+ * unanswered while a server restarts costs a retransmission of a second or more.
+ */
+static PGconn *connect_until(struct db_pool *pool, const struct timespec *deadline)
+{
+	PGconn *pg = PQconnectStartParams(pool->keys, pool->values, 0);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	if (pg == NULL || PQstatus(pg) == CONNECTION_BAD)
+		return pg;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		struct pollfd p = {.fd = PQsocket(pg),
+				   .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+		int rc = poll(&p, 1, clock_ms_left(deadline));
+		if (rc == 0 || (rc < 0 && errno != EINTR)) {
+			PQfinish(pg);
+			return NULL;
+		}
+		st = PQconnectPoll(pg);
+	}
+	return pg;
+}
+
+static struct conn *conn_open(struct db_pool *pool, const struct timespec *deadline, char *err,
+			      size_t errlen)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -116,11 +136,15 @@ static struct conn *conn_open(struct db_pool *pool, char *err, size_t errlen)
 		return NULL;
 	}
 	c->epoch = atomic_load(&pool->epoch);
-	c->pg = PQconnectdbParams(pool->keys, pool->values, 0);
-	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
+	c->pg = connect_until(pool, deadline);
+	if (c->pg == NULL) {
+		snprintf(err, errlen, "connect: no answer in time");
+		conn_free(c);
+		return NULL;
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
 		/* libpq's message names host and port, never the password. */
-		snprintf(err, errlen, "connect: %s",
-			 c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		snprintf(err, errlen, "connect: %s", PQerrorMessage(c->pg));
 		conn_free(c);
 		return NULL;
 	}
@@ -259,7 +283,7 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int reused = c != NULL;
-		if (c == NULL && (c = conn_open(pool, err, errlen)) == NULL)
+		if (c == NULL && (c = conn_open(pool, &deadline, err, errlen)) == NULL)
 			break;
 		status = run(c, st, params, &deadline, resp, err, errlen);
 		if (PQstatus(c->pg) == CONNECTION_OK && !c->broken)
@@ -286,8 +310,10 @@ static int monitor_conn(struct db_pool *pool, char *err, size_t errlen)
 		conn_free(pool->monitor);
 		pool->monitor = NULL;
 	}
-	if (pool->monitor == NULL)
-		pool->monitor = conn_open(pool, err, errlen);
+	if (pool->monitor == NULL) {
+		struct timespec deadline = clock_deadline(pool->monitor_reply_ms);
+		pool->monitor = conn_open(pool, &deadline, err, errlen);
+	}
 	return pool->monitor != NULL ? 0 : -1;
 }
 

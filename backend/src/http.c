@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -435,7 +436,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		(unsigned int)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_log, srv, MHD_OPTION_THREAD_STACK_SIZE,
+		on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,
 		(size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0), MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);
 	if (srv->daemon == NULL) {
@@ -450,6 +451,9 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 void http_quiesce(struct http_server *srv)
 {
 	srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
+	/* Refuse what still arrives (a client retries elsewhere) rather than hold it unanswered. */
+	if (srv->listen_fd != MHD_INVALID_SOCKET)
+		shutdown(srv->listen_fd, SHUT_RDWR);
 }
 
 long http_in_flight(struct http_server *srv)
