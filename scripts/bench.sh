@@ -43,10 +43,13 @@ set -euo pipefail
 . "$ROOT/bench/lib.sh"
 
 usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
 }
-case ${1:-} in -h | --help) usage ;; esac
+case ${1:-} in -h | --help)
+  usage
+  exit 0
+  ;;
+esac
 
 DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
