@@ -13,7 +13,9 @@
 #include "clock.h"
 #include "pool.h"
 
-#define GEN_KEY "users:gen"
+/* Generation keys by scope: lists follow every write, single users only updates and deletes. */
+static const char *const gen_keys[] = {[CACHE_SCOPE_USER] = "users:gen:user",
+				       [CACHE_SCOPE_LIST] = "users:gen"};
 #define BACKOFF_MS 1000
 
 /*
@@ -27,8 +29,12 @@
 static const char get_script[] = "local g = redis.call('GET', KEYS[1]) "
 				 "if not g then " SEED_GEN "g = redis.call('GET', KEYS[1]) end "
 				 "return {g, redis.call('GET', 'users:' .. g .. ':' .. ARGV[1])}";
-static const char bump_script[] = "if redis.call('EXISTS', KEYS[1]) == 0 then " SEED_GEN "end "
-				  "return redis.call('INCR', KEYS[1])";
+static const char bump_script[] = "for i = 1, #KEYS do "
+				  "if redis.call('EXISTS', KEYS[i]) == 0 then "
+				  "local t = redis.call('TIME') "
+				  "redis.call('SET', KEYS[i], t[1] .. string.format('%06d', t[2])) end "
+				  "redis.call('INCR', KEYS[i]) end "
+				  "return #KEYS";
 
 /* A pooled connection remembers the epoch it was opened in. */
 struct conn {
@@ -43,12 +49,13 @@ struct cache {
 	struct timeval timeout;
 	char ttl[16];
 	char get_sha[41];
-	char get_head[96]; /* "EVALSHA <get_sha> 1 users:gen", RESP-encoded, without the key */
+	/* Per scope, "EVALSHA <get_sha> 1 <generation key>" RESP-encoded, without the key. */
+	char get_head[2][112];
 	pthread_mutex_t scripts_lock;
 	atomic_int scripts_ready; /* the three fields above are set, and never change again */
 	char bump_sha[41];
 	atomic_llong down_until_ms; /* skip Redis until then after a failure */
-	atomic_int bump_pending;    /* a write's invalidation could not reach Redis */
+	atomic_int bump_pending;    /* a write's invalidation could not reach Redis: bump all */
 	redisContext *monitor;
 };
 
@@ -114,9 +121,10 @@ static redisContext *ctx_open(struct cache *c, int load_scripts)
 		if (!atomic_load(&c->scripts_ready)) {
 			memcpy(c->get_sha, get_sha, sizeof(get_sha));
 			memcpy(c->bump_sha, bump_sha, sizeof(bump_sha));
-			snprintf(c->get_head, sizeof(c->get_head),
-				 "*5\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$%zu\r\n%s\r\n",
-				 get_sha, strlen(GEN_KEY), GEN_KEY);
+			for (int i = 0; i < 2; i++)
+				snprintf(c->get_head[i], sizeof(c->get_head[i]),
+					 "*5\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$%zu\r\n%s\r\n",
+					 get_sha, strlen(gen_keys[i]), gen_keys[i]);
 			atomic_store(&c->scripts_ready, 1);
 		}
 		pthread_mutex_unlock(&c->scripts_lock);
@@ -204,17 +212,19 @@ static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 	pool_release(c->slots, slot, conn);
 }
 
-static int bump(struct cache *c, redisContext *ctx)
+/* Bump the list generation, and the user generation too when users_changed. */
+static int bump(struct cache *c, redisContext *ctx, int users_changed)
 {
-	const char *argv[] = {"EVALSHA", c->bump_sha, "1", GEN_KEY};
-	redisReply *r = command(ctx, 4, argv, NULL);
+	const char *argv[] = {"EVALSHA", c->bump_sha, users_changed ? "2" : "1",
+			      gen_keys[CACHE_SCOPE_LIST], gen_keys[CACHE_SCOPE_USER]};
+	redisReply *r = command(ctx, users_changed ? 5 : 4, argv, NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
 
-enum cache_result cache_get(struct cache *c, const char *key, char **body, size_t *lenp,
-			    struct cache_gen *gen)
+enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char *key, char **body,
+			    size_t *lenp, struct cache_gen *gen)
 {
 	struct conn *conn = NULL;
 	redisReply *r = NULL;
@@ -226,12 +236,13 @@ enum cache_result cache_get(struct cache *c, const char *key, char **body, size_
 	if (slot < 0)
 		return CACHE_ERROR;
 	if (atomic_load(&c->bump_pending)) {
-		if (bump(c, conn->ctx) != 0)
+		if (bump(c, conn->ctx, 1) != 0)
 			goto out;
 		atomic_store(&c->bump_pending, 0);
 	}
 	/* The hot path: the constant head of the command is formatted once, at script load. */
-	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\n%s\r\n", c->get_head, strlen(key), key);
+	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\n%s\r\n", c->get_head[scope], strlen(key),
+			 key);
 	if (n < 0 || n >= (int)sizeof(cmd) ||
 	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
 	    redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
@@ -274,7 +285,7 @@ void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, co
 	give_back(c, slot, conn, !ok);
 }
 
-void cache_invalidate(struct cache *c)
+void cache_invalidate(struct cache *c, int users_changed)
 {
 	struct conn *conn = NULL;
 	/* Pending first: if the bump below fails, the flag must already be set. */
@@ -282,7 +293,7 @@ void cache_invalidate(struct cache *c)
 	int slot = borrow(c, &conn);
 	if (slot < 0)
 		return;
-	int failed = bump(c, conn->ctx) != 0;
+	int failed = bump(c, conn->ctx, users_changed) != 0;
 	if (!failed)
 		atomic_store(&c->bump_pending, 0);
 	give_back(c, slot, conn, failed);

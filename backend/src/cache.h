@@ -9,11 +9,17 @@
 enum cache_result { CACHE_NONE, CACHE_HIT, CACHE_MISS, CACHE_ERROR };
 
 /*
- * Every key lives under a generation number ("users:<gen>:<key>") that each committed write
- * bumps. A reader learns the generation in the same round trip as the lookup and stores its
- * result under that generation, so a result computed before a write can never be served after
- * it: the classic read-miss / write / stale-store race only fills a key nobody reads again.
+ * Every key lives under a generation number ("users:<gen>:<key>") that committed writes bump.
+ * A reader learns the generation in the same round trip as the lookup and stores its result
+ * under that generation, so a result computed before a write can never be served after it:
+ * the classic read-miss / write / stale-store race only fills a key nobody reads again.
+ *
+ * Two generations: pages follow every write; single users only updates and deletes, since a
+ * create cannot make a cached user stale (a new id was never cached: 404s are not, and ids are
+ * never reused). So a steady trickle of creates does not empty the cache of users.
  */
+enum cache_scope { CACHE_SCOPE_USER, CACHE_SCOPE_LIST };
+
 struct cache_gen {
 	char value[24];
 };
@@ -28,18 +34,19 @@ void cache_free(struct cache *c); /* NULL-safe */
  * CACHE_MISS: gen is filled; pass it to cache_put with the freshly computed body.
  * CACHE_ERROR: Redis is down, slow or backing off; serve from the database.
  */
-enum cache_result cache_get(struct cache *c, const char *key, char **body, size_t *lenp,
-			    struct cache_gen *gen);
+enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char *key, char **body,
+			    size_t *lenp, struct cache_gen *gen);
 
 /* Store body under key in generation gen, with the configured TTL. Best effort. */
 void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
 	       size_t len);
 
 /*
- * Call after every committed write. When Redis cannot be reached the bump is remembered and
- * retried before this process serves any cached value again.
+ * Call after every committed write: users_changed = 0 for a create (pages only), 1 for an
+ * update or delete. When Redis cannot be reached the bump is remembered and retried (both
+ * generations) before this process serves any cached value again.
  */
-void cache_invalidate(struct cache *c);
+void cache_invalidate(struct cache *c, int users_changed);
 
 /* PING on a dedicated connection (health monitor thread only); clears the backoff on success. */
 int cache_ping(struct cache *c, double *ms, char *err, size_t errlen);

@@ -269,10 +269,10 @@ static int parse_id(const struct request *req, struct response *res, long long *
 	return 0;
 }
 
-static enum cache_result lookup(struct app *app, const char *key, char **body, size_t *len,
-				struct cache_gen *gen)
+static enum cache_result lookup(struct app *app, enum cache_scope scope, const char *key,
+				char **body, size_t *len, struct cache_gen *gen)
 {
-	enum cache_result r = cache_get(app->cache, key, body, len, gen);
+	enum cache_result r = cache_get(app->cache, scope, key, body, len, gen);
 	metrics_cache(app->metrics, r);
 	return r;
 }
@@ -355,7 +355,7 @@ void users_list(struct app *app, const struct request *req, struct response *res
 		return;
 	}
 	snprintf(key, sizeof(key), "list:%lld:%lld", limit, before);
-	res->cache = lookup(app, key, &body, &len, &gen);
+	res->cache = lookup(app, CACHE_SCOPE_LIST, key, &body, &len, &gen);
 	if (res->cache == CACHE_HIT) {
 		serve_cached_page(res, limit, body, len);
 		return;
@@ -396,7 +396,7 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 	if (!parse_id(req, res, &id))
 		return;
 	snprintf(key, sizeof(key), "user:%lld", id);
-	res->cache = lookup(app, key, &body, &len, &gen);
+	res->cache = lookup(app, CACHE_SCOPE_USER, key, &body, &len, &gen);
 	if (res->cache == CACHE_HIT) {
 		response_body(res, 200, body, len);
 		return;
@@ -425,9 +425,9 @@ static void write_user(struct app *app, const struct request *req, struct respon
 
 	if (rows == NULL)
 		return;
-	/* Committed (a 404 update changed nothing): every later read must miss. */
+	/* Committed (a 404 update changed nothing): later reads of what it changed must miss. */
 	if (PQntuples(rows) > 0)
-		cache_invalidate(app->cache);
+		cache_invalidate(app->cache, !created);
 	char *body = one_user(req, res, rows, &len);
 	if (body != NULL && created)
 		snprintf(res->location, sizeof(res->location), "/api/users/%s",
@@ -490,6 +490,6 @@ void users_delete(struct app *app, const struct request *req, struct response *r
 		response_error(res, req, 404, "user not found", NULL);
 		return;
 	}
-	cache_invalidate(app->cache);
+	cache_invalidate(app->cache, 1);
 	res->status = 204;
 }

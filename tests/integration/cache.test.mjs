@@ -50,7 +50,7 @@ test('a miss computed before a write is never served after it', async () => {
   const c = await request(a.url, '/api/users', { method: 'POST', body: { name: 'old', email: 'slow@example.com' } });
   const id = c.json.id;
   await request(b.url, `/api/users/${id}`); // makes sure the generation exists
-  const gen = deps.redis('GET', 'users:gen');
+  const gen = deps.redis('GET', 'users:gen:user');
   assert.match(gen, /^\d+$/);
   const w = await request(a.url, `/api/users/${id}`, { method: 'PUT', body: { name: 'new', email: 'slow@example.com' } });
   assert.equal(w.status, 200);
@@ -59,7 +59,26 @@ test('a miss computed before a write is never served after it', async () => {
     const r = await request(be.url, `/api/users/${id}`);
     assert.equal(r.json.name, 'new', `stale store was served (${r.headers.get('x-cache')})`);
   }
-  assert.notEqual(deps.redis('GET', 'users:gen'), gen, 'the write moved the generation');
+  assert.notEqual(deps.redis('GET', 'users:gen:user'), gen, 'the write moved the generation');
+});
+
+test('a create makes pages miss but keeps single users cached', async () => {
+  const c = await request(a.url, '/api/users', { method: 'POST', body: { name: 'Kept', email: 'kept@example.com' } });
+  const path = `/api/users/${c.json.id}`;
+  await request(a.url, path);
+  await request(b.url, '/api/users?limit=3');
+  assert.equal((await request(a.url, path)).headers.get('x-cache'), 'HIT');
+  assert.equal((await request(b.url, '/api/users?limit=3')).headers.get('x-cache'), 'HIT');
+  const n = await request(b.url, '/api/users', { method: 'POST', body: { name: 'Newer', email: 'newer@example.com' } });
+  assert.equal(n.status, 201);
+  const user = await request(a.url, path);
+  assert.equal(user.headers.get('x-cache'), 'HIT', 'a create cannot make an existing user stale');
+  const page = await request(a.url, '/api/users?limit=3');
+  assert.equal(page.headers.get('x-cache'), 'MISS', 'pages follow every write');
+  assert.equal(page.json[0].id, n.json.id, 'the new user is on the first page at once');
+  // A delete invalidates single users too.
+  assert.equal((await request(b.url, path, { method: 'DELETE' })).status, 204);
+  assert.equal((await request(a.url, path)).status, 404);
 });
 
 test('Redis down: requests still succeed and /health is degraded; back: hits resume within 5 s', async () => {
