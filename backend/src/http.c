@@ -432,7 +432,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
