@@ -23,10 +23,10 @@ static inline double clock_ms_since(const struct timespec *start)
 	return clock_ms_between(start, &now);
 }
 
-/* The monotonic time ms milliseconds from now (for pthread_cond_timedwait and polls). */
-static inline struct timespec clock_deadline(int ms)
+/* The time ms milliseconds after start. */
+static inline struct timespec clock_after(const struct timespec *start, int ms)
 {
-	struct timespec t = clock_now();
+	struct timespec t = *start;
 	t.tv_sec += ms / 1000;
 	t.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (t.tv_nsec >= 1000000000L) {
@@ -34,6 +34,13 @@ static inline struct timespec clock_deadline(int ms)
 		t.tv_nsec -= 1000000000L;
 	}
 	return t;
+}
+
+/* The monotonic time ms milliseconds from now (for pthread_cond_timedwait and polls). */
+static inline struct timespec clock_deadline(int ms)
+{
+	struct timespec now = clock_now();
+	return clock_after(&now, ms);
 }
 
 /* Whole milliseconds left until deadline, 0 when it has passed. */

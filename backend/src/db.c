@@ -259,7 +259,8 @@ static enum db_status run(struct conn *c, const struct db_statement *st, const c
 }
 
 enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
-		       const char *const *params, PGresult **resp, char *err, size_t errlen)
+		       const char *const *params, const struct timespec *since, PGresult **resp,
+		       char *err, size_t errlen)
 {
 	void *item = NULL;
 	enum db_status status = DB_UNAVAILABLE;
@@ -267,8 +268,9 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 	 * One budget for the whole call, the wait for a connection included: under contention
 	 * a request gets its 503 within the statement timeout, not after queueing for one.
 	 */
-	struct timespec deadline = clock_deadline(pool->wait_ms);
-	int slot = pool_acquire(pool->slots, pool->wait_ms, &item);
+	struct timespec deadline = clock_after(since, pool->wait_ms);
+	int left = clock_ms_left(&deadline);
+	int slot = left > 0 ? pool_acquire(pool->slots, left, &item) : -1;
 	struct conn *c = item;
 
 	*resp = NULL;

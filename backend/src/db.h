@@ -3,6 +3,7 @@
 #define DB_H
 
 #include <stddef.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 #include "config.h"
@@ -30,11 +31,14 @@ struct db_pool *db_pool_create(const struct config *cfg);
 void db_pool_free(struct db_pool *pool); /* NULL-safe */
 
 /*
- * Run st with text parameters. DB_OK: *resp holds the result (caller frees with PQclear).
+ * Run st with text parameters, within the statement timeout counted from since (when the
+ * request began to run, so that time spent waiting for a worker or a connection counts).
+ * DB_OK: *resp holds the result (caller frees with PQclear).
  * Otherwise *resp is NULL and err holds a message for the log (never for the client).
  */
 enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
-		       const char *const *params, PGresult **resp, char *err, size_t errlen);
+		       const char *const *params, const struct timespec *since, PGresult **resp,
+		       char *err, size_t errlen);
 
 /*
  * Create or upgrade the schema, idempotent and serialised across replicas by an advisory lock.

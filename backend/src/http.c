@@ -18,22 +18,27 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "workers.h"
 
 #define PATH_LOG_MAX 200
 #define DISCARD_MAX (1024 * 1024)
 #define STACK_SIZE (256 * 1024) /* per connection thread; handlers recurse little */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 struct http_server {
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *_Atomic daemon; /* read by accept_policy, set once started */
 	struct app *app;
+	struct workers *workers; /* NULL in thread-per-connection mode */
 	atomic_long in_flight;
 	atomic_ulong next_id;
 	MHD_socket listen_fd; /* ours to close once quiesced */
 	char id_prefix[9];
 };
 
-/* Per-request state, created when the request line arrives, freed when the request ends. */
+/* Per-request state, created once the headers are in, freed when the request ends. */
 struct req_ctx {
+	struct http_server *srv;
+	struct MHD_Connection *con;
 	struct timespec t0;
 	int too_large;
 	size_t discarded; /* body bytes dropped after the limit */
@@ -46,6 +51,13 @@ struct req_ctx {
 	size_t body_cap;
 	char request_id[65];
 	char path[PATH_LOG_MAX + 1];
+	/* Kept here, not on the stack: a handler may go on on a worker thread. */
+	struct route_match match;
+	struct request req;
+	struct response res;
+	struct work work;
+	int offload; /* the handler asked to go on on a worker */
+	int done;    /* the worker has answered: send res */
 };
 
 static const char *const cache_header[] = {NULL, "HIT", "MISS", "MISS"};
@@ -63,6 +75,15 @@ int http_request_id_valid(const char *id)
 			return 0;
 	}
 	return n > 0;
+}
+
+int request_offload(const struct request *req)
+{
+	struct req_ctx *ctx = container_of(req, struct req_ctx, req);
+	if (req->offloaded || ctx->srv->workers == NULL)
+		return 0;
+	ctx->offload = 1;
+	return 1;
 }
 
 const char *request_query(const struct request *req, const char *key)
@@ -111,6 +132,7 @@ static struct req_ctx *ctx_create(struct http_server *srv, const char *url)
 	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
 		return NULL;
+	ctx->srv = srv;
 	ctx->t0 = clock_now();
 	ctx->route = R_NONE;
 	size_t n = strlen(url);
@@ -163,10 +185,31 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 		log_access(&e);
 	}
 	free(ctx->body);
+	free(ctx->res.body);
 	free(ctx);
 	*req_cls = NULL;
 	atomic_fetch_sub(&app->metrics->in_flight, 1);
 	atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/*
+ * HTTP_MAX_CONNECTIONS over the whole server. libmicrohttpd's own limit is split evenly between
+ * the event threads and, once reached, leaves new connections waiting unaccepted in the
+ * kernel's backlog; this one is global and closes them at once, so clients learn now and can
+ * go elsewhere.
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct http_server *srv = cls;
+	(void)addr;
+	(void)len;
+	struct MHD_Daemon *d = atomic_load(&srv->daemon);
+	/* A sum over the event threads' counters, read without their locks: close enough. */
+	const union MHD_DaemonInfo *info =
+		d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+	return info == NULL || info->num_connections < (unsigned int)srv->app->cfg.http_max_connections
+		       ? MHD_YES
+		       : MHD_NO;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -335,6 +378,33 @@ static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *
 	return send_response(con, app, ctx, &res, NULL);
 }
 
+/* On a worker thread: finish the handler, then hand the connection back to its event thread. */
+static void run_offloaded(struct work *w)
+{
+	struct req_ctx *ctx = container_of(w, struct req_ctx, work);
+	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
+	ctx->done = 1;
+	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
+}
+
+/*
+ * The connection sleeps (its event thread serves the others) until the worker resumes it;
+ * libmicrohttpd then calls on_request again, which sends the answer.
+ */
+static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
+{
+	ctx->con = con;
+	ctx->req.offloaded = 1;
+	ctx->work.run = run_offloaded;
+	MHD_suspend_connection(con);
+	if (workers_submit(ctx->srv->workers, &ctx->work) == 0)
+		return MHD_YES;
+	/* Shutting down: the workers are gone, so finish here. */
+	MHD_resume_connection(con);
+	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
+	return send_response(con, ctx->srv->app, ctx, &ctx->res, ctx->match.allow);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **req_cls)
@@ -342,7 +412,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct http_server *srv = cls;
 	struct app *app = srv->app;
 	struct req_ctx *ctx = *req_cls;
-	struct route_match match;
 	struct response res = {0};
 	const char *msg = NULL;
 	(void)version;
@@ -362,6 +431,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		}
 		return MHD_YES; /* queue on a later call: keeps the connection alive */
 	}
+	if (ctx->done) /* resumed: the worker has answered */
+		return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
 	if (*upload_size != 0) {
 		/*
@@ -380,22 +451,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (ctx->too_large)
 		return reject_too_large(con, app, ctx, &req);
 
-	enum route_result rr = router_find(url, ctx->method, &match);
-	ctx->route = match.route;
+	enum route_result rr = router_find(url, ctx->method, &ctx->match);
+	ctx->route = ctx->match.route;
 	req.method = ctx->method;
-	req.param = match.param;
-	req.param_too_long = match.param_too_long;
+	req.param = ctx->match.param;
+	req.param_too_long = ctx->match.param_too_long;
 	req.body = ctx->body;
 	req.body_len = ctx->body_len;
+	req.started = clock_now();
+	ctx->req = req;
 	if (rr == ROUTE_NOT_FOUND)
-		response_error(&res, &req, 404, "not found", NULL);
+		response_error(&ctx->res, &req, 404, "not found", NULL);
 	else if (rr == ROUTE_METHOD_NOT_ALLOWED)
-		response_error(&res, &req, 405, "method not allowed", NULL);
+		response_error(&ctx->res, &req, 405, "method not allowed", NULL);
 	else if (ctx->method == M_OPTIONS)
-		res.status = 204;
+		ctx->res.status = 204;
 	else
-		match.handler(app, &req, &res);
-	return send_response(con, app, ctx, &res, match.allow);
+		ctx->match.handler(app, &ctx->req, &ctx->res);
+	if (ctx->offload)
+		return offload(con, ctx);
+	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
 struct http_server *http_start(struct app *app, char *err, size_t errlen)
@@ -425,15 +500,26 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		return NULL;
 	}
 	addr.sin_port = htons((uint16_t)cfg->server_port);
-	if (cfg->http_threads == 0)
+	if (cfg->http_threads == 0) {
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
-	else
-		flags |= MHD_USE_EPOLL_INTERNAL_THREAD;
+	} else {
+		flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
+		/* Enough for every pooled database connection plus every stress slot. */
+		srv->workers = workers_start(cfg->db_pool_size + cfg->stress_slots);
+		if (srv->workers == NULL) {
+			snprintf(err, errlen, "cannot start the worker threads");
+			free(srv);
+			return NULL;
+		}
+	}
 
+	/* Each event thread may take up to the whole limit; accept_policy enforces the total. */
+	unsigned int per_thread_limit = (unsigned int)cfg->http_max_connections *
+					(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 1);
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-		MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, per_thread_limit,
+		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
 		on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,
@@ -442,6 +528,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)",
 			 cfg->bind_address, cfg->server_port);
+		workers_stop(srv->workers);
 		free(srv);
 		return NULL;
 	}
@@ -465,6 +552,8 @@ void http_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* First: every suspended connection is resumed by its job, as MHD_stop_daemon requires. */
+	workers_stop(srv->workers);
 	MHD_stop_daemon(srv->daemon);
 	if (srv->listen_fd != MHD_INVALID_SOCKET)
 		close(srv->listen_fd);

@@ -3,6 +3,7 @@
 #define HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "cache.h"
@@ -19,6 +20,8 @@ struct request {
 	const char *body;     /* NULL when empty; not NUL-terminated */
 	size_t body_len;
 	const char *request_id;
+	struct timespec started; /* CLOCK_MONOTONIC: when the handler was first called */
+	int offloaded;        /* this call runs on a worker thread (see request_offload) */
 	void *conn;           /* opaque, for request_query */
 };
 
@@ -31,7 +34,17 @@ struct response {
 	int retry_after_s;     /* > 0: Retry-After header */
 	char location[64];     /* non-empty: Location header */
 	char link[160];        /* non-empty: Link header */
+	struct cache_gen gen;  /* read with the cache lookup, for the store after a miss */
 };
+
+/*
+ * Handlers start on an event thread, which serves many connections and must never block.
+ * Before anything that can (PostgreSQL, a CPU burn) a handler calls request_offload. When it
+ * returns 1, the handler returns at once and is called again with the same req and res on a
+ * worker thread, with req->offloaded set; there (and in thread-per-connection mode, where every
+ * connection has its own thread) request_offload returns 0 and the handler goes on.
+ */
+int request_offload(const struct request *req);
 
 /* A query parameter's value (first occurrence), or NULL. Borrowed until the handler returns. */
 const char *request_query(const struct request *req, const char *key);

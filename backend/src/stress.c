@@ -82,11 +82,16 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 			       "iterations");
 		return;
 	}
-	if (atomic_fetch_add(&s->busy, 1) >= s->slots) {
-		atomic_fetch_sub(&s->busy, 1);
-		res->retry_after_s = 1;
-		response_error(res, req, 429, "all stress slots are busy, retry later", NULL);
-		return;
+	/* The slot is taken on the event thread, so that a flood is refused without queueing. */
+	if (!req->offloaded) {
+		if (atomic_fetch_add(&s->busy, 1) >= s->slots) {
+			atomic_fetch_sub(&s->busy, 1);
+			res->retry_after_s = 1;
+			response_error(res, req, 429, "all stress slots are busy, retry later", NULL);
+			return;
+		}
+		if (request_offload(req))
+			return; /* holding the slot */
 	}
 	atomic_fetch_add(&app->metrics->stress_in_flight, 1);
 	stress_burn((uint64_t)iterations, iterations ? 0 : (double)ms, &run);

@@ -292,7 +292,7 @@ static PGresult *query(struct app *app, const struct request *req, struct respon
 {
 	char err[512];
 	PGresult *rows = NULL;
-	enum db_status st = db_exec(app->db, q, params, &rows, err, sizeof(err));
+	enum db_status st = db_exec(app->db, q, params, &req->started, &rows, err, sizeof(err));
 	if (st == DB_CONFLICT)
 		response_error(res, req, 409, "a user with this email already exists", "email");
 	else if (st != DB_OK)
@@ -343,7 +343,6 @@ void users_list(struct app *app, const struct request *req, struct response *res
 	char key[64], limit_p[24], before_p[24], next[24] = "";
 	char *body = NULL, *stored = NULL;
 	size_t len = 0;
-	struct cache_gen gen;
 	PGresult *rows = NULL;
 
 	if (limit_s != NULL && params_int(limit_s, 1, USERS_LIMIT_MAX, &limit) != 0) {
@@ -355,10 +354,14 @@ void users_list(struct app *app, const struct request *req, struct response *res
 		return;
 	}
 	snprintf(key, sizeof(key), "list:%lld:%lld", limit, before);
-	res->cache = lookup(app, CACHE_SCOPE_LIST, key, &body, &len, &gen);
-	if (res->cache == CACHE_HIT) {
-		serve_cached_page(res, limit, body, len);
-		return;
+	if (!req->offloaded) {
+		res->cache = lookup(app, CACHE_SCOPE_LIST, key, &body, &len, &res->gen);
+		if (res->cache == CACHE_HIT) {
+			serve_cached_page(res, limit, body, len);
+			return;
+		}
+		if (request_offload(req))
+			return;
 	}
 	if (!schema_ready(app, req, res))
 		return;
@@ -377,7 +380,7 @@ void users_list(struct app *app, const struct request *req, struct response *res
 		return;
 	}
 	if (res->cache == CACHE_MISS && asprintf(&stored, "%s\n%s", next, body) >= 0) {
-		cache_put(app->cache, &gen, key, stored, strlen(stored));
+		cache_put(app->cache, &res->gen, key, stored, strlen(stored));
 		free(stored);
 	}
 	set_link(res, limit, next);
@@ -390,16 +393,19 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 	char key[40], id_p[24];
 	char *body = NULL;
 	size_t len = 0;
-	struct cache_gen gen;
 	PGresult *rows;
 
 	if (!parse_id(req, res, &id))
 		return;
 	snprintf(key, sizeof(key), "user:%lld", id);
-	res->cache = lookup(app, CACHE_SCOPE_USER, key, &body, &len, &gen);
-	if (res->cache == CACHE_HIT) {
-		response_body(res, 200, body, len);
-		return;
+	if (!req->offloaded) {
+		res->cache = lookup(app, CACHE_SCOPE_USER, key, &body, &len, &res->gen);
+		if (res->cache == CACHE_HIT) {
+			response_body(res, 200, body, len);
+			return;
+		}
+		if (request_offload(req))
+			return;
 	}
 	if (!schema_ready(app, req, res))
 		return;
@@ -412,7 +418,7 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 	if (body == NULL)
 		return;
 	if (res->cache == CACHE_MISS)
-		cache_put(app->cache, &gen, key, body, len);
+		cache_put(app->cache, &res->gen, key, body, len);
 	response_body(res, 200, body, len);
 }
 
@@ -442,6 +448,8 @@ void users_create(struct app *app, const struct request *req, struct response *r
 	struct user_input in;
 	struct user_error uerr;
 
+	if (request_offload(req))
+		return;
 	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
 		invalid_body(req, res, &uerr);
 		return;
@@ -459,7 +467,7 @@ void users_update(struct app *app, const struct request *req, struct response *r
 	long long id;
 	char id_p[24];
 
-	if (!parse_id(req, res, &id))
+	if (request_offload(req) || !parse_id(req, res, &id))
 		return;
 	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
 		invalid_body(req, res, &uerr);
@@ -478,7 +486,7 @@ void users_delete(struct app *app, const struct request *req, struct response *r
 	char id_p[24];
 	PGresult *rows;
 
-	if (!parse_id(req, res, &id) || !schema_ready(app, req, res))
+	if (request_offload(req) || !parse_id(req, res, &id) || !schema_ready(app, req, res))
 		return;
 	snprintf(id_p, sizeof(id_p), "%lld", id);
 	const char *params[] = {id_p};

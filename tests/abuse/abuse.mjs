@@ -156,12 +156,14 @@ async function longInputs(a) {
         line ? JSON.stringify(line).slice(0, 160) : 'no access log line carries this request id');
     }
   }
-  // 600 query parameters: libmicrohttpd keeps them in its per-connection memory pool.
+  // 600 query parameters: libmicrohttpd keeps them in its per-connection memory pool. When they
+  // overflow it, 0.9.75 answers 431 or closes at once, or (often, with the event-thread pool)
+  // does neither and leaves the connection to the idle timeout (HTTP_IDLE_TIMEOUT_SECONDS=3).
   const q = Array.from({ length: 600 }, (_, i) => `p${i}=1`).join('&');
-  const r = await rawTo(a, `GET /api/users?limit=1&${q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+  const r = await rawTo(a, `GET /api/users?limit=1&${q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, { timeout: 4500 });
   const s = status(r);
-  report.check('600 query parameters: 4xx or closed, never 5xx', is4xx(s) || s === 200 || s === 'eof' || s === 'reset',
-    `got ${s}`);
+  report.check('600 query parameters: 4xx or closed (at the latest by the idle timeout), never 5xx',
+    is4xx(s) || s === 200 || s === 'eof' || s === 'reset', `got ${s} after ${r.ms.toFixed(0)} ms`);
   // Every request that started must also end: the in-flight gauge returns to just the scrape.
   await sleep(200);
   const m = await req(a, '/metrics');

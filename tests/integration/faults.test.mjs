@@ -120,3 +120,41 @@ test('PostgreSQL frozen (no replies at all): 503 within the timeout, ready 503, 
     assert.equal((await be.stop()).code, 0);
   }
 });
+
+test('one event thread: CPU burns and queries stuck on a frozen PostgreSQL hold up no other request', async () => {
+  const be = await new Backend(deps, { HTTP_THREADS: '1', STRESS_SLOTS: '2', DB_POOL_SIZE: '2',
+    DB_STATEMENT_TIMEOUT_MS: '2000' }).start();
+  try {
+    const created = await request(be.url, '/api/users', { method: 'POST', body: { name: 'Ada', email: `ada-${Date.now()}@example.com` } });
+    assert.equal(created.status, 201);
+    const path = `/api/users/${created.json.id}`;
+    await request(be.url, path); // fills the cache
+    const burns = [1, 2].map(() => request(be.url, '/api/stress?ms=2000', { timeout: 30000 }));
+    signalPostgres(deps, 'SIGSTOP');
+    let stuck;
+    try {
+      stuck = [1, 2, 3].map((i) => request(be.url, `/api/users/${9100000 + i}`, { timeout: 30000 }));
+      await sleep(200);
+      for (let i = 0; i < 10; i++) {
+        const live = await request(be.url, '/health/live');
+        assert.equal(live.status, 200);
+        assert.ok(live.ms < 500, `live took ${live.ms.toFixed(0)} ms`);
+        const hit = await request(be.url, path);
+        assert.equal(hit.status, 200);
+        assert.equal(hit.headers.get('x-cache'), 'HIT');
+        assert.ok(hit.ms < 500, `a cached read took ${hit.ms.toFixed(0)} ms`);
+      }
+      const m = await request(be.url, '/metrics');
+      assert.match(m.body, /^stress_in_flight 2$/m, 'the burns were running all along');
+    } finally {
+      signalPostgres(deps, 'SIGCONT');
+    }
+    for (const r of await Promise.all(burns)) assert.equal(r.status, 200);
+    for (const r of await Promise.all(stuck)) {
+      assert.ok([503, 404].includes(r.status), `a stuck read got ${r.status}`);
+      assert.ok(r.ms < 3500, `a stuck read took ${r.ms.toFixed(0)} ms`);
+    }
+  } finally {
+    assert.equal((await be.stop()).code, 0);
+  }
+});

@@ -40,8 +40,9 @@ test('SIGINT skips the drain and exits 0', async () => {
   assert.ok(Date.now() - t0 < 5000);
 });
 
-test('all stress slots busy: live and ready keep answering, extra stress gets 429 with Retry-After', async () => {
-  const be = await new Backend(deps, { STRESS_SLOTS: '2' }).start();
+for (const threads of ['4', '0']) {
+test(`all stress slots busy (HTTP_THREADS=${threads}): live and ready keep answering, extra stress gets 429 with Retry-After`, async () => {
+  const be = await new Backend(deps, { STRESS_SLOTS: '2', HTTP_THREADS: threads }).start();
   try {
     const burns = [request(be.url, '/api/stress?ms=2500', { timeout: 30000 }),
       request(be.url, '/api/stress?ms=2500', { timeout: 30000 })];
@@ -65,6 +66,7 @@ test('all stress slots busy: live and ready keep answering, extra stress gets 42
     assert.equal((await be.stop()).code, 0);
   }
 });
+}
 
 test('invalid configuration exits 2 naming the variable; --help and --version', () => {
   for (const [name, value] of [['SERVER_PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DB_POOL_SIZE', 'x']]) {
