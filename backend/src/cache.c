@@ -19,16 +19,13 @@ static const char *const gen_keys[] = {[CACHE_SCOPE_USER] = "users:gen:user",
 #define BACKOFF_MS 1000
 
 /*
- * Lookup in one round trip. A missing generation (first start, Redis restarted or evicted it)
- * is seeded from Redis's clock in microseconds, far above any generation used before, so
- * entries written under an older generation can never become current again.
+ * A missing generation (first start, Redis restarted or evicted it) is seeded from Redis's
+ * clock in microseconds, far above any generation used before, so entries written under an
+ * older generation can never become current again.
  */
-#define SEED_GEN                                                                                   \
-	"local t = redis.call('TIME') "                                                            \
-	"redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
-static const char get_script[] = "local g = redis.call('GET', KEYS[1]) "
-				 "if not g then " SEED_GEN "g = redis.call('GET', KEYS[1]) end "
-				 "return {g, redis.call('GET', 'users:' .. g .. ':' .. ARGV[1])}";
+static const char seed_script[] = "local t = redis.call('TIME') "
+				  "redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
+				  "return redis.call('GET', KEYS[1])";
 static const char bump_script[] = "for i = 1, #KEYS do "
 				  "if redis.call('EXISTS', KEYS[i]) == 0 then "
 				  "local t = redis.call('TIME') "
@@ -48,11 +45,11 @@ struct cache {
 	const struct config *cfg; /* borrowed; outlives the cache */
 	struct timeval timeout;
 	char ttl[16];
-	char get_sha[41];
-	/* Per scope, "EVALSHA <get_sha> 1 <generation key>" RESP-encoded, without the key. */
-	char get_head[2][112];
+	/* Per scope, "MGET <generation key>" RESP-encoded: the head of every lookup. */
+	char get_head[2][48];
 	pthread_mutex_t scripts_lock;
-	atomic_int scripts_ready; /* the three fields above are set, and never change again */
+	atomic_int scripts_ready; /* the two SHA1s below are set, and never change again */
+	char seed_sha[41];
 	char bump_sha[41];
 	atomic_llong down_until_ms; /* skip Redis until then after a failure */
 	atomic_int bump_pending;    /* a write's invalidation could not reach Redis: bump all */
@@ -112,19 +109,15 @@ static redisContext *ctx_open(struct cache *c, int load_scripts)
 			goto fail;
 	}
 	if (load_scripts) {
-		char get_sha[41], bump_sha[41];
-		if (load_script(ctx, get_script, get_sha) != 0 ||
+		char seed_sha[41], bump_sha[41];
+		if (load_script(ctx, seed_script, seed_sha) != 0 ||
 		    load_script(ctx, bump_script, bump_sha) != 0)
 			goto fail;
 		/* Published once; every later connection computes the same values. */
 		pthread_mutex_lock(&c->scripts_lock);
 		if (!atomic_load(&c->scripts_ready)) {
-			memcpy(c->get_sha, get_sha, sizeof(get_sha));
+			memcpy(c->seed_sha, seed_sha, sizeof(seed_sha));
 			memcpy(c->bump_sha, bump_sha, sizeof(bump_sha));
-			for (int i = 0; i < 2; i++)
-				snprintf(c->get_head[i], sizeof(c->get_head[i]),
-					 "*5\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n$%zu\r\n%s\r\n",
-					 get_sha, strlen(gen_keys[i]), gen_keys[i]);
 			atomic_store(&c->scripts_ready, 1);
 		}
 		pthread_mutex_unlock(&c->scripts_lock);
@@ -150,6 +143,9 @@ struct cache *cache_create(const struct config *cfg)
 	c->timeout.tv_sec = cfg->redis_timeout_ms / 1000;
 	c->timeout.tv_usec = (cfg->redis_timeout_ms % 1000) * 1000;
 	snprintf(c->ttl, sizeof(c->ttl), "%d", cfg->cache_ttl_s);
+	for (int i = 0; i < 2; i++)
+		snprintf(c->get_head[i], sizeof(c->get_head[i]), "*3\r\n$4\r\nMGET\r\n$%zu\r\n%s\r\n",
+			 strlen(gen_keys[i]), gen_keys[i]);
 	return c;
 }
 
@@ -223,6 +219,32 @@ static int bump(struct cache *c, redisContext *ctx, int users_changed)
 	return ok ? 0 : -1;
 }
 
+/* The generation, seeded if missing. */
+static int seed(struct cache *c, redisContext *ctx, enum cache_scope scope, struct cache_gen *gen)
+{
+	const char *argv[] = {"EVALSHA", c->seed_sha, "1", gen_keys[scope]};
+	redisReply *r = command(ctx, 4, argv, NULL);
+	int ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len < sizeof(gen->value);
+	if (ok)
+		memcpy(gen->value, r->str, r->len + 1);
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * An entry is "<generation>\n<body>", current while its generation is: it is overwritten in
+ * place, so Redis holds one entry per key, not one per generation that saw a read.
+ */
+static int entry_current(const redisReply *entry, const struct cache_gen *gen, size_t *skip)
+{
+	size_t n = strlen(gen->value);
+	if (entry->type != REDIS_REPLY_STRING || entry->len <= n || entry->str[n] != '\n' ||
+	    memcmp(entry->str, gen->value, n) != 0)
+		return 0;
+	*skip = n + 1;
+	return 1;
+}
+
 enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char *key, char **body,
 			    size_t *lenp, struct cache_gen *gen)
 {
@@ -230,6 +252,7 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 	redisReply *r = NULL;
 	enum cache_result result = CACHE_ERROR;
 	char cmd[256];
+	size_t skip;
 	int slot = borrow(c, &conn);
 
 	*body = NULL;
@@ -240,24 +263,32 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 			goto out;
 		atomic_store(&c->bump_pending, 0);
 	}
-	/* The hot path: the constant head of the command is formatted once, at script load. */
-	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\n%s\r\n", c->get_head[scope], strlen(key),
-			 key);
+	/* The hot path: one MGET of the generation and the entry, its head formatted once. */
+	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\nusers:%s\r\n", c->get_head[scope],
+			 strlen(key) + 6, key);
 	if (n < 0 || n >= (int)sizeof(cmd) ||
 	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
 	    redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
 		goto out;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[0]->len >= sizeof(gen->value))
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		goto out;
+	if (r->element[0]->type != REDIS_REPLY_STRING) {
+		/* No generation yet: nothing cached can be current. */
+		if (seed(c, conn->ctx, scope, gen) == 0)
+			result = CACHE_MISS;
+		goto out;
+	}
+	if (r->element[0]->len >= sizeof(gen->value))
 		goto out;
 	memcpy(gen->value, r->element[0]->str, r->element[0]->len + 1);
 	result = CACHE_MISS;
-	if (r->elements > 1 && r->element[1]->type == REDIS_REPLY_STRING) {
+	if (entry_current(r->element[1], gen, &skip)) {
 		/* Take the reply's bytes instead of copying them. */
-		*lenp = r->element[1]->len;
-		*body = r->element[1]->str;
-		r->element[1]->str = NULL;
+		redisReply *e = r->element[1];
+		*lenp = e->len - skip;
+		memmove(e->str, e->str + skip, *lenp + 1);
+		*body = e->str;
+		e->str = NULL;
 		result = CACHE_HIT;
 	}
 out:
@@ -270,19 +301,27 @@ void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, co
 	       size_t len)
 {
 	struct conn *conn = NULL;
-	char full[160];
+	char full[96];
+	size_t glen = strlen(gen->value);
+	char *entry = NULL;
 	int slot;
 
-	if (snprintf(full, sizeof(full), "users:%s:%s", gen->value, key) >= (int)sizeof(full))
-		return;
+	if (snprintf(full, sizeof(full), "users:%s", key) >= (int)sizeof(full) ||
+	    (entry = malloc(glen + 1 + len)) == NULL)
+		goto out;
+	memcpy(entry, gen->value, glen);
+	entry[glen] = '\n';
+	memcpy(entry + glen + 1, body, len);
 	if ((slot = borrow(c, &conn)) < 0)
-		return;
-	const char *argv[] = {"SET", full, body, "EX", c->ttl};
-	size_t lens[] = {3, strlen(full), len, 2, strlen(c->ttl)};
+		goto out;
+	const char *argv[] = {"SET", full, entry, "EX", c->ttl};
+	size_t lens[] = {3, strlen(full), glen + 1 + len, 2, strlen(c->ttl)};
 	redisReply *r = command(conn->ctx, 5, argv, lens);
 	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 	freeReplyObject(r);
 	give_back(c, slot, conn, !ok);
+out:
+	free(entry);
 }
 
 void cache_invalidate(struct cache *c, int users_changed)

@@ -9,10 +9,12 @@
 enum cache_result { CACHE_NONE, CACHE_HIT, CACHE_MISS, CACHE_ERROR };
 
 /*
- * Every key lives under a generation number ("users:<gen>:<key>") that committed writes bump.
- * A reader learns the generation in the same round trip as the lookup and stores its result
- * under that generation, so a result computed before a write can never be served after it:
- * the classic read-miss / write / stale-store race only fills a key nobody reads again.
+ * Every entry carries the generation number it was computed under ("users:<key>" =
+ * "<gen>\n<body>"), and committed writes bump the generation. A reader gets the current
+ * generation and the entry in one round trip (MGET) and serves the entry only when their
+ * generations match; it stores a miss under the generation it read before querying, so a result
+ * computed before a write can never be served after it: the classic read-miss / write /
+ * stale-store race only leaves an entry that every reader ignores.
  *
  * Two generations: pages follow every write; single users only updates and deletes, since a
  * create cannot make a cached user stale (a new id was never cached: 404s are not, and ids are

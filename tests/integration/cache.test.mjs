@@ -54,7 +54,7 @@ test('a miss computed before a write is never served after it', async () => {
   assert.match(gen, /^\d+$/);
   const w = await request(a.url, `/api/users/${id}`, { method: 'PUT', body: { name: 'new', email: 'slow@example.com' } });
   assert.equal(w.status, 200);
-  deps.redis('SET', `users:${gen}:user:${id}`, c.body, 'EX', '300');
+  deps.redis('SET', `users:user:${id}`, `${gen}\n${c.body}`, 'EX', '300');
   for (const be of [a, b, a, b]) {
     const r = await request(be.url, `/api/users/${id}`);
     assert.equal(r.json.name, 'new', `stale store was served (${r.headers.get('x-cache')})`);
