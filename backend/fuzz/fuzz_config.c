@@ -29,7 +29,7 @@ static const char *const names[] = {
 	"DB_STATEMENT_TIMEOUT_MS", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
 	"REDIS_PASSWORD_FILE", "REDIS_TIMEOUT_MS", "REDIS_POOL_SIZE", "CACHE_TTL_SECONDS",
 	"STRESS_SLOTS", "SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS", "LOG_LEVEL",
-	"ACCESS_LOG", "POD_NAME"};
+	"ACCESS_LOG", "ACCESS_LOG_FLUSH_MS", "POD_NAME"};
 
 static const char *const reasons[] = {"expected an integer in ", "longer than ",
 				      "cannot read the file, or it is too long",

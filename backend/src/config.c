@@ -77,6 +77,8 @@ static const struct setting settings[] = {
 	 "debug | info | warn | error"},
 	{"ACCESS_LOG", K_BOOL, offsetof(struct config, access_log), 0, 0, 0, "true",
 	 "one log line per request (true | false)"},
+	INT("ACCESS_LOG_FLUSH_MS", access_log_flush_ms, 0, 1000, "50",
+	    "write access lines in batches at least this often; 0 = each at once"),
 	STR("POD_NAME", pod_name, NULL, "name in X-Served-By (default: the hostname)"),
 };
 

@@ -37,6 +37,7 @@ struct config {
 	int shutdown_timeout_s;
 	int log_level; /* enum log_level */
 	int access_log;
+	int access_log_flush_ms;
 	char pod_name[256];
 };
 

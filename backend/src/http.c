@@ -26,10 +26,11 @@
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 struct http_server {
-	struct MHD_Daemon *_Atomic daemon; /* read by accept_policy, set once started */
+	struct MHD_Daemon *daemon;
 	struct app *app;
 	struct workers *workers; /* NULL in thread-per-connection mode */
 	atomic_long in_flight;
+	atomic_int connections; /* admitted and not yet closed */
 	atomic_ulong next_id;
 	MHD_socket listen_fd; /* ours to close once quiesced */
 	char id_prefix[9];
@@ -97,6 +98,13 @@ void response_body(struct response *res, int status, char *body, size_t len)
 	res->status = status;
 	res->body = body;
 	res->body_len = len;
+	res->static_body = NULL;
+}
+
+void response_static(struct response *res, int status, const char *body)
+{
+	response_body(res, status, NULL, 0);
+	res->static_body = body;
 }
 
 void response_json(struct response *res, int status, json_t *json)
@@ -196,20 +204,27 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
  * HTTP_MAX_CONNECTIONS over the whole server. libmicrohttpd's own limit is split evenly between
  * the event threads and, once reached, leaves new connections waiting unaccepted in the
  * kernel's backlog; this one is global and closes them at once, so clients learn now and can
- * go elsewhere.
+ * go elsewhere. A connection takes its place here and gives it back in on_connection.
  */
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
 {
 	struct http_server *srv = cls;
 	(void)addr;
 	(void)len;
-	struct MHD_Daemon *d = atomic_load(&srv->daemon);
-	/* A sum over the event threads' counters, read without their locks: close enough. */
-	const union MHD_DaemonInfo *info =
-		d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
-	return info == NULL || info->num_connections < (unsigned int)srv->app->cfg.http_max_connections
-		       ? MHD_YES
-		       : MHD_NO;
+	if (atomic_fetch_add(&srv->connections, 1) < srv->app->cfg.http_max_connections)
+		return MHD_YES;
+	atomic_fetch_sub(&srv->connections, 1);
+	return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	(void)con;
+	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_sub(&srv->connections, 1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -252,6 +267,9 @@ static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app
 
 	if (res->body != NULL)
 		r = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+	else if (res->static_body != NULL)
+		r = MHD_create_response_from_buffer(strlen(res->static_body),
+						    (void *)res->static_body, MHD_RESPMEM_PERSISTENT);
 	else
 		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
@@ -519,7 +537,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	srv->daemon = MHD_start_daemon(
 		flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, per_thread_limit,
-		MHD_OPTION_CONNECTION_TIMEOUT,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
 		on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,

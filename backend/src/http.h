@@ -29,6 +29,7 @@ struct response {
 	int status;
 	char *body;            /* owned; freed by http.c */
 	size_t body_len;
+	const char *static_body; /* instead of body: a literal, never freed */
 	const char *content_type; /* NULL: application/json; charset=utf-8 */
 	enum cache_result cache;
 	int retry_after_s;     /* > 0: Retry-After header */
@@ -51,6 +52,9 @@ const char *request_query(const struct request *req, const char *key);
 
 /* Set the body to JSON (compact) and the status. json is stolen. */
 void response_json(struct response *res, int status, json_t *json);
+
+/* Set the body to a string literal (nothing to encode or free: the probes' fast path). */
+void response_static(struct response *res, int status, const char *body);
 
 /* Set the body to bytes already encoded; body is stolen (must come from malloc). */
 void response_body(struct response *res, int status, char *body, size_t len);

@@ -1,12 +1,29 @@
 /* log.c - one JSON object per line; jansson escapes whatever a client put in a path. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
+#define PENDING_MAX (64 * 1024)
+
 static int min_level = LOG_INFO;
+
+/* The one buffer of access lines, shared by every thread (a logger is process-wide). */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t flusher;
+	int started, stopping; /* under lock */
+	int flush_ms;
+	size_t len;
+	char buf[PENDING_MAX];
+} pending = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -18,6 +35,92 @@ void log_set_level(int level)
 int log_enabled(int level)
 {
 	return level >= min_level;
+}
+
+static void write_all(const struct iovec *iov, int n)
+{
+	/* One call: a pipe or file takes it whole; nowhere to report a failed log write. */
+	ssize_t ignored = writev(STDOUT_FILENO, iov, n);
+	(void)ignored;
+}
+
+/* Write what is pending, then line (may be NULL). Under pending.lock. */
+static void flush_locked(const char *line, size_t n)
+{
+	struct iovec iov[2] = {{pending.buf, pending.len}, {(void *)line, n}};
+	int first = pending.len == 0;
+	if (!first || line != NULL)
+		write_all(iov + first, (line != NULL) + !first);
+	pending.len = 0;
+}
+
+/* An access line: buffered once log_start has run, written at once before. */
+static void emit_access(const char *line, size_t n)
+{
+	pthread_mutex_lock(&pending.lock);
+	if (!pending.started) {
+		flush_locked(line, n);
+	} else {
+		if (pending.len + n > sizeof(pending.buf))
+			flush_locked(NULL, 0);
+		memcpy(pending.buf + pending.len, line, n);
+		pending.len += n;
+	}
+	pthread_mutex_unlock(&pending.lock);
+}
+
+/* Any other line: after the pending ones, at once. */
+static void emit(const char *line, size_t n)
+{
+	pthread_mutex_lock(&pending.lock);
+	flush_locked(line, n);
+	pthread_mutex_unlock(&pending.lock);
+}
+
+static void *flusher(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pending.lock);
+	while (!pending.stopping) {
+		struct timespec until = clock_deadline(pending.flush_ms);
+		pthread_cond_timedwait(&pending.wake, &pending.lock, &until);
+		flush_locked(NULL, 0);
+	}
+	pthread_mutex_unlock(&pending.lock);
+	return NULL;
+}
+
+int log_start(int flush_ms)
+{
+	pthread_condattr_t attr;
+	int rc = 0;
+	if (flush_ms <= 0)
+		return 0;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_mutex_lock(&pending.lock);
+	pthread_cond_destroy(&pending.wake);
+	pthread_cond_init(&pending.wake, &attr);
+	pending.flush_ms = flush_ms;
+	pending.stopping = 0;
+	rc = pthread_create(&pending.flusher, NULL, flusher, NULL);
+	pending.started = rc == 0;
+	pthread_mutex_unlock(&pending.lock);
+	pthread_condattr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
+}
+
+void log_stop(void)
+{
+	pthread_mutex_lock(&pending.lock);
+	int started = pending.started;
+	pending.started = 0;
+	pending.stopping = 1;
+	pthread_cond_signal(&pending.wake);
+	pthread_mutex_unlock(&pending.lock);
+	if (started)
+		pthread_join(pending.flusher, NULL);
+	emit(NULL, 0);
 }
 
 /* RFC 3339 UTC with milliseconds; the part up to the second is formatted once a second. */
@@ -133,8 +236,7 @@ void log_access(const struct access_entry *e)
 	if (o.overflow)
 		return; /* cannot happen with the bounded fields http.c passes */
 	line[o.len++] = '\n';
-	ssize_t ignored = write(STDOUT_FILENO, line, o.len);
-	(void)ignored;
+	emit_access(line, o.len);
 }
 
 void log_event(int level, const char *event, json_t *fields)
@@ -158,8 +260,7 @@ void log_event(int level, const char *event, json_t *fields)
 				     "\"truncated\":true}",
 				     ts, level_names[level], event);
 	line[n++] = '\n';
-	ssize_t ignored = write(STDOUT_FILENO, line, n);
-	(void)ignored; /* nowhere to report a failed log write */
+	emit(line, n);
 out:
 	json_decref(obj);
 	json_decref(fields);

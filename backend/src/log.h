@@ -6,13 +6,23 @@
 
 #include "config.h"
 
+/*
+ * Buffer access lines and write them at least every flush_ms, or as soon as 64 KiB are
+ * pending, or before any other line (so lines keep their order), from a thread of its own:
+ * one write(2) per batch instead of one per request. Until log_start, and with flush_ms 0,
+ * every line is written at once. A process killed with SIGKILL loses at most flush_ms of
+ * access lines; log_stop writes what is pending. 0 on success.
+ */
+int log_start(int flush_ms);
+void log_stop(void);
+
 /* Set the lowest level written (enum log_level). Not thread-safe: call before threads start. */
 void log_set_level(int level);
 int log_enabled(int level);
 
 /*
- * Write {"ts":..,"level":..,"event":..,<fields>} as one line with a single write(2), so lines
- * from concurrent threads never interleave. fields may be NULL; it is stolen (decref'd here).
+ * Write {"ts":..,"level":..,"event":..,<fields>} as one line, never interleaved with another
+ * thread's. fields may be NULL; it is stolen (decref'd here).
  */
 void log_event(int level, const char *event, json_t *fields);
 

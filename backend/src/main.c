@@ -94,6 +94,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (log_start(app.cfg.access_log_flush_ms) != 0)
+		log_msg(LOG_WARN, "log.unbuffered", "cannot start the log flusher: writing each line");
 
 	app.metrics = calloc(1, sizeof(*app.metrics));
 	app.db = db_pool_create(&app.cfg);
@@ -128,5 +130,6 @@ out:
 	free(app.metrics);
 	if (rc == 0)
 		log_msg(LOG_INFO, "server.stopped", "bye");
+	log_stop();
 	return rc;
 }

@@ -131,7 +131,7 @@ START_TEST(test_help_lists_every_variable)
 			       "REDIS_PORT", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE",
 			       "CACHE_TTL_SECONDS", "DB_POOL_SIZE", "DB_STATEMENT_TIMEOUT_MS",
 			       "HTTP_THREADS", "STRESS_SLOTS", "SHUTDOWN_DRAIN_SECONDS", "LOG_LEVEL",
-			       "CORS_ALLOW_ORIGIN", "POD_NAME"};
+			       "CORS_ALLOW_ORIGIN", "POD_NAME", "ACCESS_LOG_FLUSH_MS"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_msg(strstr(buf, names[i]) != NULL, "%s missing", names[i]);
 	free(buf);

@@ -1,6 +1,7 @@
 /* Log lines are valid JSON whatever bytes a client puts in a path. */
 #include <check.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,6 +87,57 @@ START_TEST(test_event_line)
 }
 END_TEST
 
+/* What arrives on fd within ms (empty string if nothing). Caller frees. */
+static char *read_within(int fd, int ms)
+{
+	char *buf = calloc(1, 8192);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (poll(&p, 1, ms) == 1)
+		ck_assert_int_gt(read(fd, buf, 8191), 0);
+	return buf;
+}
+
+START_TEST(test_buffered_lines_keep_order_and_are_flushed)
+{
+	struct access_entry e = {.method = "GET", .path = "/one", .status = 200};
+	int fds[2], saved = dup(STDOUT_FILENO);
+	ck_assert_int_eq(pipe(fds), 0);
+	dup2(fds[1], STDOUT_FILENO);
+
+	ck_assert_int_eq(log_start(60000), 0);
+	log_access(&e);
+	e.path = "/two";
+	log_access(&e);
+	char *none = read_within(fds[0], 50);
+	ck_assert_str_eq(none, ""); /* held back */
+	log_msg(LOG_WARN, "test.event", "after");
+	char *three = read_within(fds[0], 1000);
+	char *one = strstr(three, "\"/one\""), *two = strstr(three, "\"/two\"");
+	char *event = strstr(three, "test.event");
+	ck_assert_msg(one && two && event && one < two && two < event, "order: %s", three);
+	e.path = "/three";
+	log_access(&e);
+	log_stop();
+	char *last = read_within(fds[0], 1000);
+	ck_assert_ptr_nonnull(strstr(last, "\"/three\""));
+
+	ck_assert_int_eq(log_start(20), 0); /* and without any other line: by the flush period */
+	log_access(&e);
+	char *timed = read_within(fds[0], 2000);
+	ck_assert_ptr_nonnull(strstr(timed, "\"/three\""));
+	log_stop();
+
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(fds[1]);
+	close(fds[0]);
+	free(none);
+	free(three);
+	free(last);
+	free(timed);
+}
+END_TEST
+
 START_TEST(test_level_filter)
 {
 	log_set_level(LOG_ERROR);
@@ -105,6 +157,7 @@ int main(void)
 	tcase_add_test(tc, test_small_durations_keep_three_decimals);
 	tcase_add_test(tc, test_event_line);
 	tcase_add_test(tc, test_level_filter);
+	tcase_add_test(tc, test_buffered_lines_keep_order_and_are_flushed);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
