@@ -33,10 +33,14 @@ static const char bump_script[] = "for i = 1, #KEYS do "
 				  "redis.call('INCR', KEYS[i]) end "
 				  "return #KEYS";
 
-/* A pooled connection remembers the epoch it was opened in. */
+/*
+ * A pooled connection remembers the epoch it was opened in, and how many replies it still owes
+ * for commands sent without waiting (cache_put): they are read before the next command's.
+ */
 struct conn {
 	redisContext *ctx;
 	long epoch;
+	int owed;
 };
 
 struct cache {
@@ -80,6 +84,28 @@ static void conn_free(void *item)
 static redisReply *command(redisContext *ctx, int argc, const char **argv, const size_t *lens)
 {
 	return redisCommandArgv(ctx, argc, argv, lens);
+}
+
+/* The reply to the command just appended, after the ones owed; NULL on failure. */
+static redisReply *reply(struct conn *conn)
+{
+	redisReply *r = NULL;
+	for (; conn->owed > 0; conn->owed--) {
+		if (redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
+			return NULL;
+		freeReplyObject(r); /* a failed SET only means "not cached" */
+		r = NULL;
+	}
+	if (redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
+		return NULL;
+	return r;
+}
+
+static redisReply *conn_command(struct conn *conn, int argc, const char **argv, const size_t *lens)
+{
+	if (redisAppendCommandArgv(conn->ctx, argc, argv, lens) != REDIS_OK)
+		return NULL;
+	return reply(conn);
 }
 
 /* Load a script into this Redis; sha gets its SHA1 (the same for every connection). */
@@ -209,21 +235,21 @@ static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 }
 
 /* Bump the list generation, and the user generation too when users_changed. */
-static int bump(struct cache *c, redisContext *ctx, int users_changed)
+static int bump(struct cache *c, struct conn *conn, int users_changed)
 {
 	const char *argv[] = {"EVALSHA", c->bump_sha, users_changed ? "2" : "1",
 			      gen_keys[CACHE_SCOPE_LIST], gen_keys[CACHE_SCOPE_USER]};
-	redisReply *r = command(ctx, users_changed ? 5 : 4, argv, NULL);
+	redisReply *r = conn_command(conn, users_changed ? 5 : 4, argv, NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
 
 /* The generation, seeded if missing. */
-static int seed(struct cache *c, redisContext *ctx, enum cache_scope scope, struct cache_gen *gen)
+static int seed(struct cache *c, struct conn *conn, enum cache_scope scope, struct cache_gen *gen)
 {
 	const char *argv[] = {"EVALSHA", c->seed_sha, "1", gen_keys[scope]};
-	redisReply *r = command(ctx, 4, argv, NULL);
+	redisReply *r = conn_command(conn, 4, argv, NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_STRING && r->len < sizeof(gen->value);
 	if (ok)
 		memcpy(gen->value, r->str, r->len + 1);
@@ -259,7 +285,7 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 	if (slot < 0)
 		return CACHE_ERROR;
 	if (atomic_load(&c->bump_pending)) {
-		if (bump(c, conn->ctx, 1) != 0)
+		if (bump(c, conn, 1) != 0)
 			goto out;
 		atomic_store(&c->bump_pending, 0);
 	}
@@ -268,13 +294,13 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 			 strlen(key) + 6, key);
 	if (n < 0 || n >= (int)sizeof(cmd) ||
 	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
-	    redisGetReply(conn->ctx, (void **)&r) != REDIS_OK)
+	    (r = reply(conn)) == NULL)
 		goto out;
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
 		goto out;
 	if (r->element[0]->type != REDIS_REPLY_STRING) {
 		/* No generation yet: nothing cached can be current. */
-		if (seed(c, conn->ctx, scope, gen) == 0)
+		if (seed(c, conn, scope, gen) == 0)
 			result = CACHE_MISS;
 		goto out;
 	}
@@ -314,11 +340,13 @@ void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, co
 	memcpy(entry + glen + 1, body, len);
 	if ((slot = borrow(c, &conn)) < 0)
 		goto out;
+	/* Sent without waiting for the reply: the connection's next user reads it. */
 	const char *argv[] = {"SET", full, entry, "EX", c->ttl};
 	size_t lens[] = {3, strlen(full), glen + 1 + len, 2, strlen(c->ttl)};
-	redisReply *r = command(conn->ctx, 5, argv, lens);
-	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
-	freeReplyObject(r);
+	int done = 0, ok = redisAppendCommandArgv(conn->ctx, 5, argv, lens) == REDIS_OK;
+	while (ok && !done)
+		ok = redisBufferWrite(conn->ctx, &done) == REDIS_OK;
+	conn->owed += ok;
 	give_back(c, slot, conn, !ok);
 out:
 	free(entry);
@@ -332,7 +360,7 @@ void cache_invalidate(struct cache *c, int users_changed)
 	int slot = borrow(c, &conn);
 	if (slot < 0)
 		return;
-	int failed = bump(c, conn->ctx, users_changed) != 0;
+	int failed = bump(c, conn, users_changed) != 0;
 	if (!failed)
 		atomic_store(&c->bump_pending, 0);
 	give_back(c, slot, conn, failed);

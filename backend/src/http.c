@@ -28,7 +28,7 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct app *app;
-	struct workers *workers; /* NULL in thread-per-connection mode */
+	struct workers *workers[OFFLOAD_KINDS]; /* NULL in thread-per-connection mode */
 	atomic_long in_flight;
 	atomic_int connections; /* admitted and not yet closed */
 	atomic_ulong next_id;
@@ -57,7 +57,7 @@ struct req_ctx {
 	struct request req;
 	struct response res;
 	struct work work;
-	int offload; /* the handler asked to go on on a worker */
+	int offload; /* the handler asked to go on on a worker: 1 + enum offload */
 	int done;    /* the worker has answered: send res */
 };
 
@@ -78,12 +78,12 @@ int http_request_id_valid(const char *id)
 	return n > 0;
 }
 
-int request_offload(const struct request *req)
+int request_offload(const struct request *req, enum offload kind)
 {
 	struct req_ctx *ctx = container_of(req, struct req_ctx, req);
-	if (req->offloaded || ctx->srv->workers == NULL)
+	if (req->offloaded || ctx->srv->workers[kind] == NULL)
 		return 0;
-	ctx->offload = 1;
+	ctx->offload = 1 + (int)kind;
 	return 1;
 }
 
@@ -415,7 +415,7 @@ static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
 	ctx->req.offloaded = 1;
 	ctx->work.run = run_offloaded;
 	MHD_suspend_connection(con);
-	if (workers_submit(ctx->srv->workers, &ctx->work) == 0)
+	if (workers_submit(ctx->srv->workers[ctx->offload - 1], &ctx->work) == 0)
 		return MHD_YES;
 	/* Shutting down: the workers are gone, so finish here. */
 	MHD_resume_connection(con);
@@ -491,6 +491,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
+static void stop_workers(struct http_server *srv)
+{
+	for (int i = 0; i < OFFLOAD_KINDS; i++)
+		workers_stop(srv->workers[i]);
+}
+
 struct http_server *http_start(struct app *app, char *err, size_t errlen)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
@@ -522,10 +528,11 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
 	} else {
 		flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-		/* Enough for every pooled database connection plus every stress slot. */
-		srv->workers = workers_start(cfg->db_pool_size + cfg->stress_slots);
-		if (srv->workers == NULL) {
+		srv->workers[OFFLOAD_DB] = workers_start(cfg->db_pool_size);
+		srv->workers[OFFLOAD_CPU] = workers_start(cfg->stress_slots);
+		if (srv->workers[OFFLOAD_DB] == NULL || srv->workers[OFFLOAD_CPU] == NULL) {
 			snprintf(err, errlen, "cannot start the worker threads");
+			stop_workers(srv);
 			free(srv);
 			return NULL;
 		}
@@ -546,7 +553,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)",
 			 cfg->bind_address, cfg->server_port);
-		workers_stop(srv->workers);
+		stop_workers(srv);
 		free(srv);
 		return NULL;
 	}
@@ -571,7 +578,7 @@ void http_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	/* First: every suspended connection is resumed by its job, as MHD_stop_daemon requires. */
-	workers_stop(srv->workers);
+	stop_workers(srv);
 	MHD_stop_daemon(srv->daemon);
 	if (srv->listen_fd != MHD_INVALID_SOCKET)
 		close(srv->listen_fd);

@@ -44,8 +44,11 @@ struct response {
  * returns 1, the handler returns at once and is called again with the same req and res on a
  * worker thread, with req->offloaded set; there (and in thread-per-connection mode, where every
  * connection has its own thread) request_offload returns 0 and the handler goes on.
+ * OFFLOAD_DB runs on one of DB_POOL_SIZE threads, so none of them waits for a pooled
+ * connection; OFFLOAD_CPU on one of STRESS_SLOTS threads, so burns never delay queries.
  */
-int request_offload(const struct request *req);
+enum offload { OFFLOAD_DB, OFFLOAD_CPU, OFFLOAD_KINDS };
+int request_offload(const struct request *req, enum offload kind);
 
 /* A query parameter's value (first occurrence), or NULL. Borrowed until the handler returns. */
 const char *request_query(const struct request *req, const char *key);

@@ -90,7 +90,7 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 			response_error(res, req, 429, "all stress slots are busy, retry later", NULL);
 			return;
 		}
-		if (request_offload(req))
+		if (request_offload(req, OFFLOAD_CPU))
 			return; /* holding the slot */
 	}
 	atomic_fetch_add(&app->metrics->stress_in_flight, 1);

@@ -207,12 +207,47 @@ out:
 
 /* ---- encoding (pure) ---- */
 
+/* Built field by field: json_pack would parse its format string again for every row. */
 static json_t *row_json(const PGresult *res, int row)
 {
-	return json_pack("{s:I, s:s, s:s, s:s}", "id",
-			 (json_int_t)strtoll(PQgetvalue(res, row, 0), NULL, 10), "name",
-			 PQgetvalue(res, row, 1), "email", PQgetvalue(res, row, 2), "created_at",
-			 PQgetvalue(res, row, 3));
+	json_t *o = json_object();
+	if (o == NULL ||
+	    json_object_set_new_nocheck(o, "id",
+					json_integer(strtoll(PQgetvalue(res, row, 0), NULL, 10))) ||
+	    json_object_set_new_nocheck(
+		    o, "name", json_stringn(PQgetvalue(res, row, 1), (size_t)PQgetlength(res, row, 1))) ||
+	    json_object_set_new_nocheck(
+		    o, "email", json_stringn(PQgetvalue(res, row, 2), (size_t)PQgetlength(res, row, 2))) ||
+	    json_object_set_new_nocheck(o, "created_at",
+					json_stringn_nocheck(PQgetvalue(res, row, 3),
+							     (size_t)PQgetlength(res, row, 3)))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Dump into one buffer of a size guessed from the rows, grown once if the guess was short. */
+static char *dump(const json_t *json, size_t guess, size_t *lenp)
+{
+	char *out = malloc(guess);
+	size_t n = out ? json_dumpb(json, out, guess, JSON_COMPACT) : 0;
+	if (out != NULL && n >= guess) {
+		char *bigger = realloc(out, n + 1);
+		if (bigger == NULL) {
+			free(out);
+			return NULL;
+		}
+		out = bigger;
+		n = json_dumpb(json, out, n + 1, JSON_COMPACT);
+	}
+	if (out == NULL || n == 0) {
+		free(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	*lenp = n;
+	return out;
 }
 
 char *users_encode(const PGresult *res, int as_array, size_t *lenp)
@@ -228,11 +263,8 @@ char *users_encode(const PGresult *res, int as_array, size_t *lenp)
 	} else if (rows > 0) {
 		json = row_json(res, 0);
 	}
-	if (json == NULL)
-		goto out;
-	out = json_dumps(json, JSON_COMPACT);
-	if (out != NULL)
-		*lenp = strlen(out);
+	if (json != NULL)
+		out = dump(json, 256 * (size_t)(rows > 0 ? rows : 1), lenp);
 out:
 	json_decref(json);
 	return out;
@@ -360,7 +392,7 @@ void users_list(struct app *app, const struct request *req, struct response *res
 			serve_cached_page(res, limit, body, len);
 			return;
 		}
-		if (request_offload(req))
+		if (request_offload(req, OFFLOAD_DB))
 			return;
 	}
 	if (!schema_ready(app, req, res))
@@ -404,7 +436,7 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 			response_body(res, 200, body, len);
 			return;
 		}
-		if (request_offload(req))
+		if (request_offload(req, OFFLOAD_DB))
 			return;
 	}
 	if (!schema_ready(app, req, res))
@@ -448,7 +480,7 @@ void users_create(struct app *app, const struct request *req, struct response *r
 	struct user_input in;
 	struct user_error uerr;
 
-	if (request_offload(req))
+	if (request_offload(req, OFFLOAD_DB))
 		return;
 	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
 		invalid_body(req, res, &uerr);
@@ -467,7 +499,7 @@ void users_update(struct app *app, const struct request *req, struct response *r
 	long long id;
 	char id_p[24];
 
-	if (request_offload(req) || !parse_id(req, res, &id))
+	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id))
 		return;
 	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
 		invalid_body(req, res, &uerr);
@@ -486,7 +518,7 @@ void users_delete(struct app *app, const struct request *req, struct response *r
 	char id_p[24];
 	PGresult *rows;
 
-	if (request_offload(req) || !parse_id(req, res, &id) || !schema_ready(app, req, res))
+	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id) || !schema_ready(app, req, res))
 		return;
 	snprintf(id_p, sizeof(id_p), "%lld", id);
 	const char *params[] = {id_p};
