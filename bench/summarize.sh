@@ -5,7 +5,8 @@
 # (max-min)/mean), PostgreSQL+Redis CPU us/request, their sum, the largest peak RSS, summed
 # non-2xx and socket errors, X-Cache hit share, and CPU relative to the scenario's first target.
 # Then the targets that one run can check by itself (ratios to the libmicrohttpd hello floor,
-# memory, page cost at two table sizes, start to ready).
+# memory, page cost at two table sizes, start to ready) and, when a target is named "express",
+# the ratios to it.
 set -euo pipefail
 dir=${1:?usage: summarize.sh RESULTS-DIR}
 [ -f "$dir/runs.tsv" ] || { echo "no $dir/runs.tsv" >&2; exit 1; }
@@ -61,8 +62,8 @@ if [ -f "$dir/ready.tsv" ]; then
     }'
 fi
 
-# Checks: the figures of the issue a single run can verify (the Express ratios need the
-# side-by-side run described in docs/benchmarks.md).
+# Checks: the figures of the issue a single run can verify (the Express ratios need a target
+# named express in the same run, see docs/benchmarks.md).
 echo
 {
   cat "$dir/runs.tsv"
@@ -71,12 +72,17 @@ echo
   $1 == "READY" { rn[$2]++; rv[$2, rn[$2]] = $3; next }
   $1 == "scenario" { next }
   {
-    k = $1 SUBSEP $3; n[k]++; cpu[k] += $14; p50[k] += $7
+    k = $1 SUBSEP $3; n[k]++; cpu[k] += $14; p50[k] += $7; stk[k] += $15; rps[k] += $6; p99[k] += $9
     if (!($3 in isT)) { isT[$3] = 1; tl[++nt] = $3 }
     if ($16 > rss[$3]) rss[$3] = $16
     if ($1 ~ /^f/) { rows = substr($1, 2) + 0; if (!(rows in rs)) { rs[rows] = 1; if (fmin == "" || rows < fmin) fmin = rows; if (rows > fmax) fmax = rows } }
   }
   function mean(a, k) { return n[k] ? a[k] / n[k] : -1 }
+  # scenario sc of target t against express: at most lim (or at least, when atleast)
+  function vs(sc, t, what, a, lim, atleast,   x, y) {
+    x = mean(a, sc SUBSEP t); y = mean(a, sc SUBSEP "express")
+    if (x > 0 && y > 0) line(t, what, x / y, (atleast ? ">= " : "") lim, "x", atleast ? x / y >= lim : x / y <= lim)
+  }
   function line(t, what, v, lim, unit, ok) {
     printf "  %-10s %-44s %9.2f %-6s limit %-8s %s\n", t, what, v, unit, lim, ok ? "ok" : "MISSED"
   }
@@ -93,6 +99,17 @@ echo
         lo = mean(p50, "f" fmin SUBSEP t); hi = mean(p50, "f" fmax SUBSEP t)
         if (lo > 0 && hi > 0) line(t, sprintf("p50 uncached page, %d rows / %d rows", fmax, fmin), hi / lo, "1.5", "x", hi / lo <= 1.5)
       }
+      vs("a", t, "cpu cached GET /api/users/{id} / express", cpu, 0.15, 0)
+      vs("b", t, "cpu cached list page / express", cpu, 0.15, 0)
+      vs("c", t, "cpu cache miss / express", cpu, 0.3, 0)
+      vs("d", t, "cpu create / express", cpu, 0.3, 0)
+      if (n["a" SUBSEP "express"] && n["a" SUBSEP t]) {
+        ours = (cpu["a" SUBSEP t] + stk["a" SUBSEP t]) / n["a" SUBSEP t]
+        theirs = (cpu["a" SUBSEP "express"] + stk["a" SUBSEP "express"]) / n["a" SUBSEP "express"]
+        line(t, "cpu+PostgreSQL+Redis, cached read / express", ours / theirs, "0.3", "x", ours / theirs <= 0.3)
+      }
+      vs("a", t, "req/s cached GET /api/users/{id} / express", rps, 5, 1)
+      vs("a", t, "p99 cached GET /api/users/{id} / express", p99, 0.25, 0)
       if (rn[t] > 0) {
         m = rn[t]; for (i = 1; i <= m; i++) s[i] = rv[t, i]
         for (i = 1; i <= m; i++) for (q = i + 1; q <= m; q++) if (s[q] < s[i]) { x = s[i]; s[i] = s[q]; s[q] = x }

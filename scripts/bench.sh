@@ -26,7 +26,7 @@
 # Knobs (environment, defaults in brackets):
 #   BENCH_DURATION [5] measured seconds per run     BENCH_WARMUP [1] unmeasured seconds before b-f
 #   BENCH_REPS [2]      repetitions                 BENCH_CONNS [32] wrk connections (1 thread)
-#   BENCH_MODES ["0 4"] HTTP_THREADS of the backends (0 = thread per connection, N = epoll pool)
+#   BENCH_MODES ["4 0"] HTTP_THREADS of the backends (N = N event threads, 0 = thread per connection)
 #   BENCH_SCENARIOS [a,b,c,d,e,f,g]                 BENCH_USERS [100000] seeded users for a-e
 #   BENCH_WARM_IDS [10000]                          BENCH_PAGE_ROWS ["10000 1000000"] for f
 #   BENCH_STARTS [5] starts measured in g           BENCH_CEILING [1] add the hello floor to e
@@ -55,7 +55,7 @@ DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 REPS=${BENCH_REPS:-2}
 CONNS=${BENCH_CONNS:-32}
-MODES=${BENCH_MODES:-0 4}
+MODES=${BENCH_MODES:-4 0}
 SCENARIOS=${BENCH_SCENARIOS:-a,b,c,d,e,f,g}
 USERS=${BENCH_USERS:-100000}
 WARM_IDS=${BENCH_WARM_IDS:-10000}
