@@ -23,9 +23,10 @@ static const char *const gen_keys[] = {[CACHE_SCOPE_USER] = "users:gen:user",
  * clock in microseconds, far above any generation used before, so entries written under an
  * older generation can never become current again.
  */
-static const char seed_script[] = "local t = redis.call('TIME') "
-				  "redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
-				  "return redis.call('GET', KEYS[1])";
+static const char seed_script[] =
+	"local t = redis.call('TIME') "
+	"redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
+	"return redis.call('GET', KEYS[1])";
 static const char bump_script[] = "for i = 1, #KEYS do "
 				  "if redis.call('EXISTS', KEYS[i]) == 0 then "
 				  "local t = redis.call('TIME') "
@@ -170,8 +171,8 @@ struct cache *cache_create(const struct config *cfg)
 	c->timeout.tv_usec = (cfg->redis_timeout_ms % 1000) * 1000;
 	snprintf(c->ttl, sizeof(c->ttl), "%d", cfg->cache_ttl_s);
 	for (int i = 0; i < 2; i++)
-		snprintf(c->get_head[i], sizeof(c->get_head[i]), "*3\r\n$4\r\nMGET\r\n$%zu\r\n%s\r\n",
-			 strlen(gen_keys[i]), gen_keys[i]);
+		snprintf(c->get_head[i], sizeof(c->get_head[i]),
+			 "*3\r\n$4\r\nMGET\r\n$%zu\r\n%s\r\n", strlen(gen_keys[i]), gen_keys[i]);
 	return c;
 }
 

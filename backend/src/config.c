@@ -41,7 +41,7 @@ static const struct setting settings[] = {
 	INT("SERVER_PORT", server_port, 1, 65535, "8080", "HTTP port"),
 	STR("BIND_ADDRESS", bind_address, "0.0.0.0", "IPv4 address to listen on"),
 	INT("HTTP_THREADS", http_threads, 0, 256, "4",
-	    "N = N event-loop threads, blocking work on worker threads; 0 = a thread per connection"),
+	    "event-loop threads (blocking work runs on workers); 0 = a thread per connection"),
 	INT("HTTP_MAX_CONNECTIONS", http_max_connections, 16, 100000, "1024",
 	    "concurrent connections; more are refused"),
 	INT("HTTP_IDLE_TIMEOUT_SECONDS", http_idle_timeout_s, 1, 3600, "30",

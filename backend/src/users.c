@@ -518,7 +518,8 @@ void users_delete(struct app *app, const struct request *req, struct response *r
 	char id_p[24];
 	PGresult *rows;
 
-	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id) || !schema_ready(app, req, res))
+	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id) ||
+	    !schema_ready(app, req, res))
 		return;
 	snprintf(id_p, sizeof(id_p), "%lld", id);
 	const char *params[] = {id_p};

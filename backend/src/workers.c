@@ -1,4 +1,4 @@
-/* workers.c - one mutex, one condition variable and an intrusive FIFO: nothing allocated per job. */
+/* workers.c - one mutex, one condition variable, an intrusive FIFO: no allocation per job. */
 #include "workers.h"
 
 #include <pthread.h>
