@@ -297,7 +297,7 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
 	    (r = reply(conn)) == NULL)
 		goto out;
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
 		goto out;
 	if (r->element[0]->type != REDIS_REPLY_STRING) {
 		/* No generation yet: nothing cached can be current. */
