@@ -1,6 +1,7 @@
 /* log.c - one JSON object per line; jansson escapes whatever a client put in a path. */
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,8 @@ static void emit_access(const char *line, size_t n)
 	} else {
 		if (pending.len + n > sizeof(pending.buf))
 			flush_locked(NULL, 0);
+		if (pending.len == 0) /* the first line of a batch: start the flusher's clock */
+			pthread_cond_signal(&pending.wake);
 		memcpy(pending.buf + pending.len, line, n);
 		pending.len += n;
 	}
@@ -77,13 +80,20 @@ static void emit(const char *line, size_t n)
 	pthread_mutex_unlock(&pending.lock);
 }
 
+/* Asleep while nothing is pending; once a line is, it waits flush_ms and writes the batch. */
 static void *flusher(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&pending.lock);
 	while (!pending.stopping) {
+		if (pending.len == 0) {
+			pthread_cond_wait(&pending.wake, &pending.lock);
+			continue;
+		}
 		struct timespec until = clock_deadline(pending.flush_ms);
-		pthread_cond_timedwait(&pending.wake, &pending.lock, &until);
+		while (!pending.stopping &&
+		       pthread_cond_timedwait(&pending.wake, &pending.lock, &until) != ETIMEDOUT)
+			;
 		flush_locked(NULL, 0);
 	}
 	pthread_mutex_unlock(&pending.lock);
