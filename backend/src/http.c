@@ -308,12 +308,26 @@ static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app
 static void assign_request_id(struct http_server *srv, struct MHD_Connection *con,
 			      struct req_ctx *ctx)
 {
+	static const char hex[] = "0123456789abcdef";
 	const char *given = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Request-ID");
-	if (http_request_id_valid(given))
+	if (http_request_id_valid(given)) {
 		snprintf(ctx->request_id, sizeof(ctx->request_id), "%s", given);
-	else
-		snprintf(ctx->request_id, sizeof(ctx->request_id), "%s-%06lx", srv->id_prefix,
-			 atomic_fetch_add(&srv->next_id, 1));
+		return;
+	}
+	/* "<pod prefix>-<counter in hex, at least 6 digits>", formatted by hand: every request. */
+	unsigned long n = atomic_fetch_add(&srv->next_id, 1);
+	char digits[2 * sizeof(n)];
+	int len = 0;
+	do {
+		digits[len++] = hex[n & 15];
+		n >>= 4;
+	} while (n != 0 || len < 6);
+	char *out = ctx->request_id;
+	memcpy(out, srv->id_prefix, 8);
+	out[8] = '-';
+	for (int i = 0; i < len; i++)
+		out[9 + i] = digits[len - 1 - i];
+	out[9 + len] = '\0';
 }
 
 struct framing {

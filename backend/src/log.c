@@ -147,9 +147,15 @@ static void format_ts(char *buf, size_t len)
 		cached_sec = ts.tv_sec;
 	}
 	long ms = ts.tv_nsec / 1000000;
+	size_t n = strlen(cached);
+	if (n + 6 > len) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, cached, n);
 	char frac[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
 			'Z', '\0'};
-	snprintf(buf, len, "%s%s", cached, frac);
+	memcpy(buf + n, frac, sizeof(frac));
 }
 
 /* A bounded output buffer; overflow is remembered and the line is then dropped. */
@@ -179,17 +185,22 @@ static void put_str(struct out *o, const char *s)
 static void put_json_string(struct out *o, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
 	put(o, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	while (*p) {
+		size_t plain = 0; /* a run of bytes that need no escape, copied at once */
+		while (p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '"' && p[plain] != '\\')
+			plain++;
+		put(o, (const char *)p, plain);
+		p += plain;
 		if (*p == '"' || *p == '\\') {
-			char esc[2] = {'\\', (char)*p};
+			char esc[2] = {'\\', (char)*p++};
 			put(o, esc, 2);
-		} else if (*p < 0x20 || *p >= 0x7f) {
+		} else if (*p != '\0') {
 			/* Bytes above 0x7f too: a path may hold any bytes, the log stays valid JSON. */
 			char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 			put(o, esc, 6);
-		} else {
-			put(o, (const char *)p, 1);
+			p++;
 		}
 	}
 	put(o, "\"", 1);
