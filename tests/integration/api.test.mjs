@@ -265,8 +265,12 @@ test('metrics: Prometheus text with route patterns, never raw paths', async () =
 
 test('one JSON access log line per request, with route, status, duration, cache and request id', async () => {
   await request(url, '/api/users/424242', { headers: { 'x-request-id': 'log-check-1' } });
-  await new Promise((r) => setTimeout(r, 100));
-  const line = be.logs().find((l) => l.request_id === 'log-check-1');
+  // Access lines are written in batches (ACCESS_LOG_FLUSH_MS, 50 ms): wait up to a second.
+  let line;
+  for (let waited = 0; !line && waited <= 1000; waited += 20) {
+    line = be.logs().find((l) => l.request_id === 'log-check-1');
+    if (!line) await new Promise((r) => setTimeout(r, 20));
+  }
   assert.ok(line, 'access line present');
   assert.equal(line.event, 'http.request');
   assert.equal(line.level, 'info');
