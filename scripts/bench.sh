@@ -333,11 +333,13 @@ run_one() { # SCENARIO REP TARGET-INDEX
       $1, $2, $3, $6, $7, $9, $10, $14, $15, $16 }' >&2
 }
 
-# run_scenario SCENARIO: every repetition on every target that serves it.
+# run_scenario SCENARIO: every repetition on every target that serves it. Each repetition
+# starts one target further on, so that no target always runs first after the preparation.
 run_scenario() {
-  local s=$1 rep i
+  local s=$1 rep k i n=${#T_NAME[@]}
   for rep in $(seq 1 "$REPS"); do
-    for i in "${!T_NAME[@]}"; do
+    for k in $(seq 0 $((n - 1))); do
+      i=$(((k + rep - 1) % n))
       if [ "$s" = e ] || [ "${T_FULL[$i]}" = 1 ]; then run_one "$s" "$rep" "$i"; fi
     done
   done
