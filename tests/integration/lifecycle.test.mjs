@@ -41,31 +41,31 @@ test('SIGINT skips the drain and exits 0', async () => {
 });
 
 for (const threads of ['4', '0']) {
-test(`all stress slots busy (HTTP_THREADS=${threads}): live and ready keep answering, extra stress gets 429 with Retry-After`, async () => {
-  const be = await new Backend(deps, { STRESS_SLOTS: '2', HTTP_THREADS: threads }).start();
-  try {
-    const burns = [request(be.url, '/api/stress?ms=2500', { timeout: 30000 }),
-      request(be.url, '/api/stress?ms=2500', { timeout: 30000 })];
-    await sleep(300);
-    const extra = await request(be.url, '/api/stress?ms=10');
-    assert.equal(extra.status, 429);
-    assert.equal(extra.headers.get('retry-after'), '1');
-    assert.ok(extra.json.error);
-    for (let i = 0; i < 10; i++) {
-      const live = await request(be.url, '/health/live');
-      assert.equal(live.status, 200);
-      assert.ok(live.ms < 1000, `live took ${live.ms} ms`);
-      const ready = await request(be.url, '/health/ready');
-      assert.equal(ready.status, 200);
-      assert.ok(ready.ms < 1000, `ready took ${ready.ms} ms`);
+  test(`all stress slots busy (HTTP_THREADS=${threads}): live and ready keep answering, extra stress gets 429 with Retry-After`, async () => {
+    const be = await new Backend(deps, { STRESS_SLOTS: '2', HTTP_THREADS: threads }).start();
+    try {
+      const burns = [request(be.url, '/api/stress?ms=2500', { timeout: 30000 }),
+        request(be.url, '/api/stress?ms=2500', { timeout: 30000 })];
+      await sleep(300);
+      const extra = await request(be.url, '/api/stress?ms=10');
+      assert.equal(extra.status, 429);
+      assert.equal(extra.headers.get('retry-after'), '1');
+      assert.ok(extra.json.error);
+      for (let i = 0; i < 10; i++) {
+        const live = await request(be.url, '/health/live');
+        assert.equal(live.status, 200);
+        assert.ok(live.ms < 1000, `live took ${live.ms} ms`);
+        const ready = await request(be.url, '/health/ready');
+        assert.equal(ready.status, 200);
+        assert.ok(ready.ms < 1000, `ready took ${ready.ms} ms`);
+      }
+      const m = await request(be.url, '/metrics');
+      assert.match(m.body, /^stress_in_flight 2$/m);
+      for (const r of await Promise.all(burns)) assert.equal(r.status, 200);
+    } finally {
+      assert.equal((await be.stop()).code, 0);
     }
-    const m = await request(be.url, '/metrics');
-    assert.match(m.body, /^stress_in_flight 2$/m);
-    for (const r of await Promise.all(burns)) assert.equal(r.status, 200);
-  } finally {
-    assert.equal((await be.stop()).code, 0);
-  }
-});
+  });
 }
 
 test('invalid configuration exits 2 naming the variable; --help and --version', () => {
