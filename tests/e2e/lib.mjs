@@ -75,9 +75,19 @@ export async function waitFor(fn, { timeout = 10000, interval = 100, message = "
   }
 }
 
-/** fetch() with a timeout. */
+/** fetch() with a timeout; an idempotent request is retried once on a connection closed under it. */
 export async function http(url, init = {}) {
-  return fetch(url, { ...init, signal: AbortSignal.timeout(init.timeout || 10000) });
+  const attempt = () => fetch(url, { ...init, signal: AbortSignal.timeout(init.timeout || 10000) });
+  try {
+    return await attempt();
+  } catch (err) {
+    // A pooled keep-alive connection that nginx closed just as it was reused (an old worker
+    // after a reload closes its idle connections): retry an idempotent request once on a new
+    // connection, as browsers do. Anything else is a real failure.
+    const method = (init.method || "GET").toUpperCase();
+    if (err?.cause?.code !== "UND_ERR_SOCKET" || !["GET", "HEAD"].includes(method)) throw err;
+    return attempt();
+  }
 }
 
 /** Sum of http_requests_total for a route, read from the backend's /metrics (not through nginx). */
