@@ -275,7 +275,11 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 
 	*resp = NULL;
 	if (slot < 0) {
-		snprintf(err, errlen, "no free database connection within %d ms", pool->wait_ms);
+		if (left > 0)
+			snprintf(err, errlen, "no free database connection within %d ms", pool->wait_ms);
+		else
+			snprintf(err, errlen, "the %d ms budget ran out before a database worker was free",
+				 pool->wait_ms);
 		return DB_UNAVAILABLE;
 	}
 	if (c != NULL && c->epoch != atomic_load(&pool->epoch)) {

@@ -57,7 +57,7 @@ struct req_ctx {
 	struct request req;
 	struct response res;
 	struct work work;
-	int offload; /* the handler asked to go on on a worker: 1 + enum offload */
+	struct workers *offload_to; /* the handler asked to go on on one of these */
 	int done;    /* the worker has answered: send res */
 };
 
@@ -83,7 +83,7 @@ int request_offload(const struct request *req, enum offload kind)
 	struct req_ctx *ctx = container_of(req, struct req_ctx, req);
 	if (req->offloaded || ctx->srv->workers[kind] == NULL)
 		return 0;
-	ctx->offload = 1 + (int)kind;
+	ctx->offload_to = ctx->srv->workers[kind];
 	return 1;
 }
 
@@ -429,7 +429,7 @@ static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
 	ctx->req.offloaded = 1;
 	ctx->work.run = run_offloaded;
 	MHD_suspend_connection(con);
-	if (workers_submit(ctx->srv->workers[ctx->offload - 1], &ctx->work) == 0)
+	if (workers_submit(ctx->offload_to, &ctx->work) == 0)
 		return MHD_YES;
 	/* Shutting down: the workers are gone, so finish here. */
 	MHD_resume_connection(con);
@@ -493,14 +493,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	req.started = clock_now();
 	ctx->req = req;
 	if (rr == ROUTE_NOT_FOUND)
-		response_error(&ctx->res, &req, 404, "not found", NULL);
+		response_error(&ctx->res, &ctx->req, 404, "not found", NULL);
 	else if (rr == ROUTE_METHOD_NOT_ALLOWED)
-		response_error(&ctx->res, &req, 405, "method not allowed", NULL);
+		response_error(&ctx->res, &ctx->req, 405, "method not allowed", NULL);
 	else if (ctx->method == M_OPTIONS)
 		ctx->res.status = 204;
 	else
 		ctx->match.handler(app, &ctx->req, &ctx->res);
-	if (ctx->offload)
+	if (ctx->offload_to != NULL)
 		return offload(con, ctx);
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
@@ -552,12 +552,15 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		}
 	}
 
-	/* Each event thread may take up to the whole limit; accept_policy enforces the total. */
-	unsigned int per_thread_limit = (unsigned int)cfg->http_max_connections *
-					(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 1);
+	/*
+	 * libmicrohttpd divides its limit between the event threads: give it the limit times their
+	 * number, so that any one of them may take the whole limit; accept_policy keeps the total.
+	 */
+	unsigned int mhd_limit = (unsigned int)cfg->http_max_connections *
+				 (unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 1);
 	srv->daemon = MHD_start_daemon(
 		flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, per_thread_limit,
+		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,

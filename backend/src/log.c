@@ -45,13 +45,17 @@ static void write_all(const struct iovec *iov, int n)
 	(void)ignored;
 }
 
-/* Write what is pending, then line (may be NULL). Under pending.lock. */
+/* Write what is pending, then line (may be NULL), in one call. Under pending.lock. */
 static void flush_locked(const char *line, size_t n)
 {
-	struct iovec iov[2] = {{pending.buf, pending.len}, {(void *)line, n}};
-	int first = pending.len == 0;
-	if (!first || line != NULL)
-		write_all(iov + first, (line != NULL) + !first);
+	struct iovec iov[2];
+	int parts = 0;
+	if (pending.len > 0)
+		iov[parts++] = (struct iovec){pending.buf, pending.len};
+	if (line != NULL)
+		iov[parts++] = (struct iovec){(void *)line, n};
+	if (parts > 0)
+		write_all(iov, parts);
 	pending.len = 0;
 }
 

@@ -207,20 +207,23 @@ out:
 
 /* ---- encoding (pure) ---- */
 
+static json_t *text_column(const PGresult *res, int row, int col)
+{
+	return json_stringn(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
+}
+
 /* Built field by field: json_pack would parse its format string again for every row. */
 static json_t *row_json(const PGresult *res, int row)
 {
 	json_t *o = json_object();
-	if (o == NULL ||
-	    json_object_set_new_nocheck(o, "id",
+	if (o == NULL)
+		return NULL;
+	/* The _new setters take their value even when they fail: nothing leaks on the way out. */
+	if (json_object_set_new_nocheck(o, "id",
 					json_integer(strtoll(PQgetvalue(res, row, 0), NULL, 10))) ||
-	    json_object_set_new_nocheck(
-		    o, "name", json_stringn(PQgetvalue(res, row, 1), (size_t)PQgetlength(res, row, 1))) ||
-	    json_object_set_new_nocheck(
-		    o, "email", json_stringn(PQgetvalue(res, row, 2), (size_t)PQgetlength(res, row, 2))) ||
-	    json_object_set_new_nocheck(o, "created_at",
-					json_stringn_nocheck(PQgetvalue(res, row, 3),
-							     (size_t)PQgetlength(res, row, 3)))) {
+	    json_object_set_new_nocheck(o, "name", text_column(res, row, 1)) ||
+	    json_object_set_new_nocheck(o, "email", text_column(res, row, 2)) ||
+	    json_object_set_new_nocheck(o, "created_at", text_column(res, row, 3))) {
 		json_decref(o);
 		return NULL;
 	}
