@@ -25,9 +25,16 @@
 
 static const struct db_statement q_get = {0, "users_get",
 					  "SELECT " COLUMNS " FROM users WHERE id = $1", 1, 1};
+/*
+ * The fifth column, the same on every row, is the smallest id at or above $1: NULL when $1 is
+ * above every id (the page is the first page), $1 itself when that user exists (a page a Link
+ * header points at), something else for a gap. It decides under which key the page is cached.
+ */
 static const struct db_statement q_list = {
-	1, "users_list", "SELECT " COLUMNS " FROM users WHERE id < $1 ORDER BY id DESC LIMIT $2", 2,
-	1};
+	1, "users_list",
+	"SELECT " COLUMNS ", (SELECT min(id) FROM users WHERE id >= $1) FROM users WHERE id < $1 "
+	"ORDER BY id DESC LIMIT $2",
+	2, 1};
 static const struct db_statement q_insert = {
 	2, "users_insert", "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING " COLUMNS, 2,
 	0};
@@ -458,6 +465,29 @@ static void serve_cached_page(struct response *res, long long limit, char *store
 	response_body(res, 200, stored, len - skip);
 }
 
+/*
+ * The key a page is stored under, or NULL when it is not stored. Only one key per distinct page,
+ * so that no client can grow the cache with equivalent queries: no before and any before above
+ * every id share the first page's key; a before naming an existing user keeps its own; a before
+ * in a gap left by a delete, or below every id, is served from PostgreSQL and not stored.
+ */
+static const char *page_key(const PGresult *rows, const char *before_s, long long limit,
+			    long long before, char *key, size_t size)
+{
+	if (before_s != NULL) {
+		if (PQntuples(rows) == 0)
+			return NULL;
+		if (!PQgetisnull(rows, 0, 4)) {
+			if (strtoll(PQgetvalue(rows, 0, 4), NULL, 10) != before)
+				return NULL;
+		} else {
+			before = INT64_MAX;
+		}
+	}
+	snprintf(key, size, "list:%lld:%lld", limit, before);
+	return key;
+}
+
 void users_list(struct app *app, const struct request *req, struct response *res)
 {
 	const char *limit_s = request_query(req, "limit");
@@ -497,15 +527,18 @@ void users_list(struct app *app, const struct request *req, struct response *res
 	if (n == limit)
 		snprintf(next, sizeof(next), "%s", PQgetvalue(rows, n - 1, 0));
 	body = users_encode(rows, 1, &len);
-	PQclear(rows);
 	if (body == NULL) {
+		PQclear(rows);
 		response_error(res, req, 500, "internal error", NULL);
 		return;
 	}
-	if (res->cache == CACHE_MISS && asprintf(&stored, "%s\n%s", next, body) >= 0) {
-		cache_put(app->cache, &res->gen, key, stored, strlen(stored));
+	const char *store_key = page_key(rows, before_s, limit, before, key, sizeof(key));
+	if (res->cache == CACHE_MISS && store_key != NULL &&
+	    asprintf(&stored, "%s\n%s", next, body) >= 0) {
+		cache_put(app->cache, &res->gen, store_key, stored, strlen(stored));
 		free(stored);
 	}
+	PQclear(rows);
 	set_link(res, limit, next);
 	response_body(res, 200, body, len);
 }
