@@ -354,6 +354,24 @@ for (const via of VIA) describe(`via ${via}`, () => {
   });
 });
 
+test('a backend limit below nginx\'s: the backend\'s 413 comes through nginx as 413, never 502', async () => {
+  const be = await new Backend(deps, { MAX_BODY_BYTES: '1024' }).start();
+  const fe = await target('nginx', be);
+  try {
+    for (const chunked of [false, true]) {
+      for (const size of [1025, 60000]) {
+        const body = JSON.stringify({ name: 'A', email: 'a@b.co' }).padEnd(size, ' ');
+        const r = await request(fe.url, '/api/users', { method: 'POST', body, chunked });
+        assert.equal(r.status, 413, `${chunked ? 'chunked' : 'Content-Length'}, ${size} bytes: ${r.body.slice(0, 80)}`);
+        assert.match(r.json.error, /exceeds 1024 bytes/);
+      }
+    }
+  } finally {
+    await fe.stop();
+    assert.equal((await be.stop()).code, 0);
+  }
+});
+
 test('openapi.yaml is valid OpenAPI 3.0 (swagger-parser), with no value lost to a comma in a flow mapping', async () => {
   await SwaggerParser.validate(SPEC);
   // `{description: a, b}` parses as a key "b" with a null value: the validator only catches
