@@ -335,12 +335,14 @@ describe("nginx's own errors", () => {
     ["400 (header too large)", 400, (p) => `GET ${p} HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(20000)}\r\n\r\n`],
     ["405 (TRACE)", 405, (p) => `TRACE ${p} HTTP/1.1\r\nHost: t\r\n\r\n`],
     ["413 (Content-Length one byte over 64 KiB)", 413, (p) => `POST ${p} HTTP/1.1\r\nHost: t\r\nContent-Length: ${big.length}\r\n\r\n${big}`],
+    // On the page, nginx refuses the method (405) before it reads a chunked body.
     ["413 (chunked, one byte over 64 KiB)", 413, (p) => `PUT ${p} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`],
     ["414", 414, (p) => `GET ${p}/${"a".repeat(20000)} HTTP/1.1\r\nHost: t\r\n\r\n`],
     ["501 (unknown transfer coding)", 501, (p) => `POST ${p} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`],
     ["505 (HTTP/2.0 on the plain port)", 505, (p) => `GET ${p} HTTP/2.0\r\nHost: t\r\n\r\n`],
   ];
 
+  const pageStatus = { "413 (chunked, one byte over 64 KiB)": 405 };
   for (const [name, status, text] of cases) {
     test(`${name}: JSON with nginx's request id under /api and /health, HTML on the page`, async () => {
       for (const p of ["/api/users", "/health", "/health/live"]) {
@@ -358,7 +360,7 @@ describe("nginx's own errors", () => {
       }
       for (const p of ["/index.html", "/users/42"]) {
         const res = await rawRequest(text(p));
-        assert.equal(res.status, status, p);
+        assert.equal(res.status, pageStatus[name] ?? status, p);
         assert.match(res.headers["content-type"], /^text\/html/, p);
         assert.match(res.headers["x-request-id"] || "", /^[A-Za-z0-9._-]{1,64}$/);
       }
