@@ -46,8 +46,8 @@ export function plan(tf, name, vars = {}, stack = []) {
 }
 
 // run(tf, name, {cwd, env, vars}): run the plan, stop at the first failing command. The
-// timeout is generous: a whole `task setup` against the stand-ins takes ~30 s on 2 idle
-// cores, and over a minute when the machine is shared.
+// timeout is generous: a whole `task setup` against the stand-ins took 30-60 s on two
+// shared, busy cores.
 export function run(tf, name, { cwd, env, vars = {}, timeoutMs = 180000 }) {
   let stdout = '';
   let stderr = '';
