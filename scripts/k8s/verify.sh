@@ -104,7 +104,7 @@ soon() {
       return 0
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      [ -z "$said" ] || retried=$(($(date +%s) - started))
+      [ "$VERIFY_WAIT" -eq 0 ] || retried=$(($(date +%s) - started))
       return 0
     fi
     if [ -z "$said" ]; then
