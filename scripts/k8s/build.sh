@@ -23,8 +23,11 @@ valid_tag "$tag" || die "invalid image tag '$tag' (letters, digits, '_', '.', '-
 
 started=$(date +%s)
 log "building $which with tag $tag"
-# kind loads images from Docker, so build with Docker even where buildah exists.
-TAG=$tag IMAGE_ENGINE=docker "$ROOT/scripts/images.sh" build "$which"
+# kind loads images from Docker, so build with Docker even where buildah exists. Without
+# attestations: BuildKit otherwise adds a provenance manifest to the image index, the kind
+# of entry that makes `kind load` fail with Docker's containerd image store (see
+# load-images.sh); the demo's images do not need it.
+BUILDX_NO_DEFAULT_ATTESTATIONS=1 TAG=$tag IMAGE_ENGINE=docker "$ROOT/scripts/images.sh" build "$which"
 
 mkdir -p "$K8S_STATE_DIR"
 for c in $(components "$which"); do

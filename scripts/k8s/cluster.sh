@@ -7,8 +7,10 @@
 #
 # The cluster comes from k8s/kind/cluster.yaml: the control-plane node is labelled
 # ingress-ready=true and maps its ports 80/443 to this machine's 127.0.0.1, where Envoy
-# (Contour) listens. INGRESS_HTTP_PORT / INGRESS_HTTPS_PORT choose other host ports;
-# KIND_NODE_IMAGE picks a node image (kindest/node:vX.Y.Z) instead of kind's default.
+# (Contour) listens. INGRESS_HTTP_PORT / INGRESS_HTTPS_PORT choose other host ports for a
+# new cluster; the cluster's mapping then remembers them for every later task (lib.sh,
+# use_cluster_ports). The node image is pinned by digest in the config;
+# KIND_NODE_IMAGE=kindest/node:vX.Y.Z@sha256:... overrides it.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -52,7 +54,8 @@ check_existing() {
       "task cluster:delete && task cluster:create"
     exit 1
   fi
-  log "cluster '$CLUSTER_NAME' already exists (context $KUBE_CONTEXT): keeping it"
+  use_cluster_ports
+  log "cluster '$CLUSTER_NAME' already exists (context $KUBE_CONTEXT, ingress on 127.0.0.1:$INGRESS_HTTP_PORT and :$INGRESS_HTTPS_PORT): keeping it"
 }
 
 create() {

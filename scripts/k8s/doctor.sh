@@ -4,7 +4,8 @@
 #
 #   scripts/k8s/doctor.sh          (task doctor)
 #
-# Needs: a running Docker engine, kind >= 0.24 (NetworkPolicy support in kindnet),
+# Needs: a running Docker engine, kind >= 0.27 (NetworkPolicy support in kindnet; `kind
+# load` into the pinned node image's containerd 2),
 # kubectl >= 1.27 (kustomize v5), free ports 80/443 (INGRESS_HTTP_PORT/INGRESS_HTTPS_PORT)
 # unless the cluster already holds them. Advises: go-task, the webapp.local hosts entry.
 set -euo pipefail
@@ -12,10 +13,14 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-MIN_KIND=0.24.0
-# Older kindnet releases had NetworkPolicy bugs that hit this demo (DNS lookups timing out,
-# kind issue 3713; kubelet probes blocked under a default-deny policy, kind issue 3875).
-GOOD_KIND=0.29.0
+# kind reads the node's containerd config to load images: before 0.27 it cannot read the
+# containerd 2 config of the pinned node image (k8s/kind/cluster.yaml).
+MIN_KIND=0.27.0
+# The pinned node image was published with kind 0.30 (a node image is supported with the
+# kind that published it); older kindnet releases also had NetworkPolicy bugs that hit
+# this demo (DNS lookups timing out, kind issue 3713; kubelet probes blocked under a
+# default-deny policy, kind issue 3875).
+GOOD_KIND=0.30.0
 MIN_KUBECTL=1.27.0
 problems=0
 warnings=0
@@ -82,10 +87,10 @@ else
   elif version_ge "$v" "$GOOD_KIND"; then
     ok "kind $v"
   elif version_ge "$v" "$MIN_KIND"; then
-    warn "kind $v works, but its NetworkPolicy support had bugs that can block DNS or probes" \
+    warn "kind $v works, but the pinned node image was published with kind $GOOD_KIND, and older kind had NetworkPolicy bugs that can block DNS or probes" \
       "upgrade to kind >= $GOOD_KIND: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   else
-    bad "kind $v is too old (need >= $MIN_KIND: its network plugin enforces NetworkPolicies)" \
+    bad "kind $v is too old (need >= $MIN_KIND: it cannot load images into the pinned node image's containerd 2)" \
       "upgrade kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
   fi
 fi
@@ -113,10 +118,11 @@ else
     "install it: https://taskfile.dev/installation/"
 fi
 
-# Ports 80/443: free, or already held by this cluster's node.
+# Ports 80/443: free, or already held by this cluster's node (then its own mapping counts).
 cluster_holds_ports=false
 if command -v kind >/dev/null 2>&1 && cluster_exists; then
   cluster_holds_ports=true
+  use_cluster_ports
 fi
 for p in "$INGRESS_HTTP_PORT" "$INGRESS_HTTPS_PORT"; do
   if $cluster_holds_ports; then

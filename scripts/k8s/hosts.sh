@@ -49,7 +49,8 @@ add() {
   write_hosts "$tmp"
   rm -f "$tmp"
   flush_cache
-  log "added $APP_HOST to $HOSTS_FILE (127.0.0.1 and ::1): open http://$APP_HOST$([ "$INGRESS_HTTP_PORT" = 80 ] || echo ":$INGRESS_HTTP_PORT")"
+  use_cluster_ports
+  log "added $APP_HOST to $HOSTS_FILE (127.0.0.1 and ::1): open $(app_url)"
 }
 
 remove() {

@@ -18,6 +18,9 @@ CLUSTER_NAME=${CLUSTER_NAME:-webapp-cluster}
 KUBE_CONTEXT=${KUBE_CONTEXT:-kind-$CLUSTER_NAME}
 NAMESPACE=webapp
 APP_HOST=${APP_HOST:-webapp.local}
+# Host ports for a new cluster; an existing cluster's own mapping wins (use_cluster_ports).
+INGRESS_HTTP_PORT_SET=${INGRESS_HTTP_PORT:-}
+INGRESS_HTTPS_PORT_SET=${INGRESS_HTTPS_PORT:-}
 INGRESS_HTTP_PORT=${INGRESS_HTTP_PORT:-80}
 INGRESS_HTTPS_PORT=${INGRESS_HTTPS_PORT:-443}
 K8S_DIR=$ROOT/k8s
@@ -111,15 +114,71 @@ image_name() {
   esac
 }
 
-# port_in_use PORT: something listens on TCP PORT of this machine (Linux or macOS).
+# port_in_use PORT: something listens on TCP PORT of this machine (Linux or macOS),
+# whoever owns it. Linux: `ss -ltn` lists every listener without root. macOS has no ss,
+# and lsof without sudo hides root's listeners (a web server started by launchd, another
+# Docker tool): netstat lists every socket, and a connection to 127.0.0.1:PORT (which is
+# what kind binds) succeeds whoever listens.
 port_in_use() {
   local p=$1
-  if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -ltnH "sport = :$p" 2>/dev/null)" ]
-  elif command -v lsof >/dev/null 2>&1; then
-    lsof -nP -iTCP:"$p" -sTCP:LISTEN >/dev/null 2>&1
+  case $(uname -s) in
+  Darwin)
+    netstat -an -p tcp 2>/dev/null | awk -v p="$p" '
+      $NF == "LISTEN" { n = split($4, a, "."); if (a[n] == p) found = 1 }
+      END { exit !found }' && return 0
+    nc -z -w 2 127.0.0.1 "$p" >/dev/null 2>&1
+    ;;
+  *)
+    if command -v ss >/dev/null 2>&1; then
+      [ -n "$(ss -ltnH "sport = :$p" 2>/dev/null)" ]
+    else
+      (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
+    fi
+    ;;
+  esac
+}
+
+# mapped_port CONTAINER_PORT: the host port the cluster's control-plane node maps
+# CONTAINER_PORT/tcp to (`docker port`), or nothing when there is no such cluster.
+mapped_port() {
+  docker port "$CLUSTER_NAME-control-plane" "$1/tcp" 2>/dev/null |
+    awk 'NR == 1 { n = split($0, a, ":"); print a[n] }' || true
+}
+
+# use_cluster_ports: INGRESS_HTTP_PORT / INGRESS_HTTPS_PORT become the host ports the
+# existing cluster maps. The cluster itself remembers the ports chosen when it was created
+# (`INGRESS_HTTP_PORT=8080 task setup`), so later tasks (verify, hosts:add, the URLs
+# printed) use the right port without the variables, whatever created the cluster and
+# even after .local/ is gone. A variable that disagrees applies to a new cluster only,
+# and a note says so. Without a cluster (or Docker), the variables or 80/443 stay.
+use_cluster_ports() {
+  local http https
+  http=$(mapped_port 80)
+  https=$(mapped_port 443)
+  if [ -n "$http" ]; then
+    port_note INGRESS_HTTP_PORT "$INGRESS_HTTP_PORT_SET" 80 "$http"
+    INGRESS_HTTP_PORT=$http
+  fi
+  if [ -n "$https" ]; then
+    port_note INGRESS_HTTPS_PORT "$INGRESS_HTTPS_PORT_SET" 443 "$https"
+    INGRESS_HTTPS_PORT=$https
+  fi
+}
+
+# port_note VARIABLE VALUE_SET CONTAINER_PORT MAPPED: say when VARIABLE was set to
+# something other than what the cluster maps.
+port_note() {
+  if [ -n "$2" ] && [ "$2" != "$4" ]; then
+    log "note: cluster '$CLUSTER_NAME' maps port $3 to 127.0.0.1:$4; $1=$2 applies to a new cluster only (task cluster:delete first)"
+  fi
+}
+
+# app_url: http://APP_HOST with the HTTP port when it is not 80.
+app_url() {
+  if [ "$INGRESS_HTTP_PORT" = 80 ]; then
+    echo "http://$APP_HOST"
   else
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null
+    echo "http://$APP_HOST:$INGRESS_HTTP_PORT"
   fi
 }
 

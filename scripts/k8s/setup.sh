@@ -34,16 +34,24 @@ step "deploy" "$here/deploy.sh" app
 step "wait" "$here/wait.sh" all
 step "verify" "$here/verify.sh"
 
-port=''
-[ "$INGRESS_HTTP_PORT" = 80 ] || port=":$INGRESS_HTTP_PORT"
+use_cluster_ports
+url=$(app_url)
+if [ "$(uname -s)" = Darwin ]; then opener=open; else opener=xdg-open; fi
+if hosts_has 127.0.0.1 && hosts_has ::1; then
+  hosts_step="task hosts:add         (done: $HOSTS_FILE maps $APP_HOST)"
+else
+  hosts_step="task hosts:add         (once, before opening the page: $APP_HOST -> 127.0.0.1 and ::1, uses sudo)"
+fi
 cat <<EOF
 
 The demo is up ($(($(date +%s) - setup_started))s). Images: $BACKEND_IMAGE_NAME:$(image_tag backend), $FRONTEND_IMAGE_NAME:$(image_tag frontend)
 
-  Open            http://$APP_HOST$port   (once: task hosts:add)
+  1. Hosts entry  $hosts_step
+  2. Open         $opener $url
+  3. Scale it     press "Start load" on the page: sustained load for as long as it runs
+                  ("Run stress test" sends a single request: too short to move the HPA),
+                  or task load:start (in-cluster load for ${LOAD_DURATION_SECONDS:-300}s; task load:stop ends it)
   Watch the HPA   task hpa:watch          (kubectl --context $KUBE_CONTEXT -n $NAMESPACE get hpa backend-hpa -w)
-  Make it scale   task load:start         (in-cluster load for ${LOAD_DURATION_SECONDS:-300}s; task load:stop ends it)
-                  or the page's "Start load" button
   Everything      task status             Logs: task logs
   Remove it all   task teardown
 EOF

@@ -7,6 +7,11 @@
 # Checks: the page (frontend), /health/ready and /api/health (backend, paths unchanged by
 # the ingress), a user created, read and deleted, a stress request, answers from more
 # than one backend pod, and HPA CPU figures (not <unknown>).
+#
+# Right after the rollouts Envoy may not know the routes yet (connection refused, 404,
+# 503 for a few seconds): the first checks are retried every VERIFY_RETRY_INTERVAL
+# seconds (default 2) for up to VERIFY_WAIT seconds (default 90) before they fail.
+# The port is the one the cluster maps (INGRESS_HTTP_PORT chosen at setup is remembered).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -15,6 +20,13 @@ set -euo pipefail
 need_cmd curl "install curl"
 need_cmd kubectl "install kubectl: https://kubernetes.io/docs/tasks/tools/"
 
+VERIFY_WAIT=${VERIFY_WAIT:-90}
+VERIFY_RETRY_INTERVAL=${VERIFY_RETRY_INTERVAL:-2}
+case $VERIFY_WAIT in '' | *[!0-9]*) die "VERIFY_WAIT must be a whole number of seconds (got '$VERIFY_WAIT')" ;; esac
+printf '%s' "$VERIFY_RETRY_INTERVAL" | grep -Eq '^[0-9]+(\.[0-9]+)?$' ||
+  die "VERIFY_RETRY_INTERVAL must be a number of seconds (got '$VERIFY_RETRY_INTERVAL')"
+
+use_cluster_ports
 base="http://$APP_HOST:$INGRESS_HTTP_PORT"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/webapp-verify.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -39,7 +51,7 @@ header() { # header NAME: its value in the last response
 }
 
 fail() {
-  log "verify FAILED: $1"
+  log "verify FAILED: $1${retried:+ (still so after ${retried}s of retries; VERIFY_WAIT=$VERIFY_WAIT)}"
   shift
   if [ -s "$tmp/err" ]; then
     log "curl: $(cat "$tmp/err")"
@@ -77,12 +89,39 @@ expect() { # expect WHAT STATUS [TEXT]: the last response had STATUS (and TEXT i
   log "ok: $what"
 }
 
-req GET /
+# soon PATH STATUS [TEXT]: GET PATH until it answers STATUS (with TEXT in the body) or
+# the deadline the first checks share passes; expect then judges the last answer.
+retried=''
+started=$(date +%s)
+deadline=$((started + VERIFY_WAIT))
+soon() {
+  local path=$1 want=$2 text=${3:-} said=''
+  retried=''
+  while :; do
+    req GET "$path"
+    if [ "$STATUS" = "$want" ] && { [ -z "$text" ] || grep -qi -- "$text" "$tmp/body"; }; then
+      [ -z "$said" ] || log "GET $path answers $want after $(($(date +%s) - started))s"
+      return 0
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      [ "$VERIFY_WAIT" -eq 0 ] || retried=$(($(date +%s) - started))
+      return 0
+    fi
+    if [ -z "$said" ]; then
+      log "GET $path: $([ "$STATUS" = 000 ] && echo 'no answer' || echo "got $STATUS"); Envoy may still be learning the routes: retrying for up to $((deadline - $(date +%s)))s"
+      said=1
+    fi
+    sleep "$VERIFY_RETRY_INTERVAL"
+  done
+}
+
+soon / 200 "<html"
 expect "GET / serves the page (frontend)" 200 "<html"
-req GET /health/ready
+soon /health/ready 200 ready
 expect "GET /health/ready (backend, path unchanged)" 200 ready
-req GET /api/health
+soon /api/health 200 database
 expect "GET /api/health reports the database" 200 database
+retried=''
 
 email="smoke-$(date +%s)-$$@example.com"
 req POST /api/users "{\"name\":\"Smoke Test\",\"email\":\"$email\"}"

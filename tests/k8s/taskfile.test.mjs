@@ -201,6 +201,12 @@ test('task setup runs doctor, cluster, add-ons, build, load, deploy, wait, verif
     assert.ok(calls[smoke].includes('webapp.local:80:127.0.0.1'), calls[smoke].join(' '));
     assert.match(r.stdout, /http:\/\/webapp\.local\b/);
     assert.match(r.stdout, /task hpa:watch/);
+    // What to do next, in order: the hosts entry, then the page (xdg-open on Linux), then
+    // the sustained load that scales (not the single stress request).
+    const next = r.stdout.slice(r.stdout.indexOf('The demo is up'));
+    assert.ok(next.indexOf('task hosts:add') < next.indexOf('xdg-open http://webapp.local'), next);
+    assert.match(next, /"Start load" on the page/);
+    assert.match(next, /"Run stress test" sends a single request/);
 
     // Again: the cluster and the Secret are kept, the new build is rolled out.
     fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
@@ -217,22 +223,115 @@ test('task setup runs doctor, cluster, add-ons, build, load, deploy, wait, verif
   }
 });
 
-test('load falls back to docker save + kind load image-archive on the containerd digest error', () => {
-  const sb = sandbox();
+// Docker's containerd image store (kind issue 3795): kind saves every platform of the image
+// and the node imports them with `ctr images import --all-platforms`, which fails on the
+// attestation manifests Docker has no blobs for. The stand-ins fail that way.
+test('load falls back to a single-platform archive when kind hits the containerd digest error', (t) => {
+  const sb = sandbox({ STANDIN_CONTAINERD_STORE: '1' });
   try {
     ok(sb.task('cluster:create'), 'cluster:create');
     ok(sb.task('build', { TAG: 'v1.2.3' }), 'build');
-    const r = sb.task('load', { STANDIN_KIND_LOAD_FAIL: '1' });
+    // The build asks BuildKit for no attestations (the entries the import trips on).
+    assert.deepEqual(fs.readFileSync(path.join(sb.env.STANDIN_DIR, 'docker-built-without-attestations'), 'utf8').trim().split('\n').sort(),
+      ['localhost/webapp-backend:v1.2.3', 'localhost/webapp-frontend:v1.2.3']);
+
+    // The old fallback, a plain `docker save` + `kind load image-archive`, ends in the same
+    // import and fails with the same error: the stand-ins reproduce the issue.
+    const sh = (cmd, args) => spawnSync(cmd, args, { env: sb.env, encoding: 'utf8' });
+    const tar = path.join(sb.dir, 'all.tar');
+    assert.equal(sh('docker', ['save', '-o', tar, 'localhost/webapp-backend:v1.2.3']).status, 0);
+    const plain = sh('kind', ['load', 'image-archive', tar, '--name', 'webapp-cluster']);
+    assert.equal(plain.status, 1);
+    assert.match(plain.stderr, /ctr --namespace=k8s.io images import --all-platforms .*\n.*content digest sha256:[0-9a-f]+: not found/);
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+
+    const r = sb.task('load');
     ok(r, 'load with the fallback');
-    assert.match(r.stderr, /content digest .* not found/);
-    assert.match(r.stderr, /falling back/);
+    assert.match(r.stderr, /kind load docker-image failed: Command Output: ctr: content digest sha256:[0-9a-f]+: not found/);
+    assert.match(r.stderr, /falling back to docker image save --platform linux\/amd64/);
     const calls = sb.calls();
-    const save = indexOf(calls, (c) => has(c, 'docker', 'save', 'localhost/webapp-backend:v1.2.3'), 'docker save');
-    const archive = indexOf(calls, (c) => has(c, 'kind', 'load', 'image-archive'), 'kind load image-archive');
-    assert.ok(save < archive);
+    for (const ref of ['localhost/webapp-backend:v1.2.3', 'localhost/webapp-frontend:v1.2.3']) {
+      const first = indexOf(calls, (c) => has(c, 'kind', 'load', 'docker-image', ref), `kind load docker-image ${ref}`);
+      const save = indexOf(calls, (c) => has(c, 'docker', 'image', 'save', ref), `docker image save ${ref}`);
+      const saveCall = calls[save];
+      assert.equal(saveCall[saveCall.indexOf('--platform') + 1], 'linux/amd64', 'one platform: the nodes\' (the engine\'s)');
+      const archive = saveCall[saveCall.indexOf('-o') + 1];
+      const load = indexOf(calls, (c) => has(c, 'kind', 'load', 'image-archive', archive) && calls.indexOf(c) > save, 'kind load image-archive');
+      assert.ok(first < save && save < load, 'docker-image fails, then a different path: one-platform save, archive load');
+    }
+    assert.ok(!calls.some((c) => c[0] === 'docker' && c.includes('save') && !c.includes('--platform')),
+      'no all-platform save (the path that fails exactly like kind load docker-image)');
     const loaded = fs.readFileSync(path.join(sb.env.STANDIN_DIR, 'kind-loaded'), 'utf8').trim().split('\n').sort();
     assert.deepEqual(loaded, ['localhost/webapp-backend:v1.2.3', 'localhost/webapp-frontend:v1.2.3']);
     assert.deepEqual(fs.readdirSync(sb.env.TMPDIR), [], 'the archive is removed');
+    checkFlagsWithRealCli(t, calls);
+
+    // Docker Desktop on Apple silicon: the nodes are linux/arm64.
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+    ok(sb.task('load:backend', { STANDIN_DOCKER_ARCH: 'arm64' }), 'load on arm64');
+    const arm = sb.calls().find((c) => has(c, 'docker', 'image', 'save'));
+    assert.equal(arm[arm.indexOf('--platform') + 1], 'linux/arm64');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+// The node image: pinned by digest to a Kubernetes version Contour v1.33 is tested with
+// (its compatibility matrix: 1.34, 1.33, 1.32; metrics-server v0.8 supports 1.31+).
+const CONTOUR_TESTED_K8S = ['1.32', '1.33', '1.34'];
+// kind v0.30.0's default node image (listed in its release notes; Contour v1.33.6's
+// end-to-end tests run on the same digest).
+const PINNED_NODE_IMAGE = 'kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a';
+
+test('kind create cluster uses the node image pinned by digest, inside Contour\'s tested Kubernetes versions', () => {
+  const m = /^kindest\/node:v(\d+)\.(\d+)\.\d+@sha256:[0-9a-f]{64}$/.exec(PINNED_NODE_IMAGE);
+  assert.ok(m, `${PINNED_NODE_IMAGE} is not kindest/node:vX.Y.Z@sha256:<digest>`);
+  assert.ok(CONTOUR_TESTED_K8S.includes(`${m[1]}.${m[2]}`), `Kubernetes ${m[1]}.${m[2]} is outside ${CONTOUR_TESTED_K8S}`);
+  const sb = sandbox();
+  try {
+    ok(sb.task('cluster:create'), 'cluster:create');
+    const images = () => fs.readFileSync(path.join(sb.env.STANDIN_DIR, 'kind-node-images-webapp-cluster'), 'utf8').trim().split('\n');
+    assert.deepEqual(images(), [PINNED_NODE_IMAGE, PINNED_NODE_IMAGE, PINNED_NODE_IMAGE], 'every node runs the pinned image, none kind\'s default');
+    ok(sb.task('cluster:delete'), 'cluster:delete');
+    // Other host ports render a copy of the config: the pin survives.
+    ok(sb.task('cluster:create', { INGRESS_HTTP_PORT: '8080' }), 'cluster:create on 8080');
+    assert.deepEqual(images(), [PINNED_NODE_IMAGE, PINNED_NODE_IMAGE, PINNED_NODE_IMAGE]);
+    ok(sb.task('cluster:delete'), 'cluster:delete');
+    const other = 'kindest/node:v1.33.4@sha256:25a6018e48dfcaee478f4a59af81157a437f15e6e140bf103f85a2e7cd0cbbf2';
+    ok(sb.task('cluster:create', { KIND_NODE_IMAGE: other }), 'cluster:create with KIND_NODE_IMAGE');
+    assert.deepEqual(images(), [other, other, other], 'KIND_NODE_IMAGE overrides the pin');
+  } finally {
+    sb.cleanup();
+  }
+});
+
+// Right after the rollouts Envoy may not have the routes yet: refused, 404, 503 for a while.
+test('verify retries while Envoy learns the routes, and gives up after a bounded wait with a clear message', () => {
+  const sb = sandbox({ VERIFY_RETRY_INTERVAL: '0.1' });
+  try {
+    ok(sb.task('cluster:create'), 'cluster:create');
+    let r = sb.task('verify', { STANDIN_CURL_FAIL_FIRST: '5', VERIFY_WAIT: '60' });
+    ok(r, 'verify after 5 failed attempts (refused, 404, 503, refused, 404)');
+    assert.match(r.stderr, /GET \/: no answer; Envoy may still be learning the routes: retrying for up to \d+s/);
+    assert.match(r.stderr, /GET \/ answers 200 after \d+s/);
+    assert.match(r.stderr, /verify: all \d+ checks passed/);
+    const pageCalls = sb.calls().filter((c) => c[0] === 'curl' && c.at(-1) === 'http://webapp.local:80/');
+    assert.equal(pageCalls.length, 6, 'five failures, then the page');
+
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+    const started = Date.now();
+    r = sb.task('verify', { STANDIN_CURL_FAIL_FIRST: 'always', VERIFY_WAIT: '2' });
+    const took = (Date.now() - started) / 1000;
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /verify FAILED: GET \/ serves the page \(frontend\): (no answer from|got (404|503)).* \(still so after \d+s of retries; VERIFY_WAIT=2\)/);
+    assert.match(r.stderr, /look with: /);
+    assert.ok(sb.calls().filter((c) => c[0] === 'curl').length >= 2, 'it retried before giving up');
+    assert.ok(took < 60, `bounded: gave up after ${took}s`);
+    assert.ok(!sb.calls().some((c) => c[0] === 'curl' && c.at(-1).includes('/api/users')), 'stops at the first failed check');
+
+    r = sb.task('verify', { VERIFY_WAIT: 'soon' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /VERIFY_WAIT must be a whole number/);
   } finally {
     sb.cleanup();
   }
@@ -258,16 +357,74 @@ test('setup stops at the doctor, with the fix, when Docker is down or port 80 is
   }
 });
 
-test('other host ports: the cluster maps them and the smoke test uses them', () => {
-  const sb = sandbox({ INGRESS_HTTP_PORT: '8080', INGRESS_HTTPS_PORT: '8443' });
+test('other host ports: the cluster maps them, and later tasks remember them without the variables', () => {
+  const sb = sandbox();
   try {
-    ok(sb.task('setup', { STANDIN_PORT_BUSY: '80' }), 'setup on 8080/8443 while 80 is busy');
+    const ports = { INGRESS_HTTP_PORT: '8080', INGRESS_HTTPS_PORT: '8443', STANDIN_PORT_BUSY: '80' };
+    const r = sb.task('setup', ports);
+    ok(r, 'setup on 8080/8443 while 80 is busy');
     const create = sb.calls().find((c) => has(c, 'kind', 'create', 'cluster'));
     const cfgPath = create[create.indexOf('--config') + 1];
     const cfg = YAML.parse(fs.readFileSync(cfgPath, 'utf8'));
     const maps = cfg.nodes.flatMap((n) => n.extraPortMappings || []);
     assert.deepEqual(maps.map((m) => `${m.containerPort}->${m.hostPort}`).sort(), ['443->8443', '80->8080']);
     assert.ok(sb.calls().some((c) => c[0] === 'curl' && c.includes('webapp.local:8080:127.0.0.1')));
+    assert.match(r.stdout, /http:\/\/webapp\.local:8080\b/);
+
+    // Later, without the variables: the cluster's own mapping is the memory.
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+    ok(sb.task('verify'), 'verify without INGRESS_HTTP_PORT');
+    const curls = sb.calls().filter((c) => c[0] === 'curl');
+    assert.ok(curls.length > 0);
+    for (const c of curls) {
+      assert.ok(c.includes('webapp.local:8080:127.0.0.1'), c.join(' '));
+      assert.match(c.at(-1), /^http:\/\/webapp\.local:8080\//);
+    }
+    let h = sb.task('hosts:add');
+    ok(h, 'hosts:add');
+    assert.match(h.stderr, /open http:\/\/webapp\.local:8080\b/);
+    h = sb.task('doctor');
+    ok(h, 'doctor');
+    assert.match(h.stderr, /ok {4}port 8080: cluster webapp-cluster exists and maps it/);
+    assert.match(h.stderr, /ok {4}port 8443: cluster webapp-cluster exists and maps it/);
+    // A variable that disagrees with the existing cluster only applies to a new one.
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+    const v = sb.task('verify', { INGRESS_HTTP_PORT: '80' });
+    ok(v, 'verify with a stale INGRESS_HTTP_PORT');
+    assert.match(v.stderr, /note: cluster 'webapp-cluster' maps port 80 to 127\.0\.0\.1:8080; INGRESS_HTTP_PORT=80 applies to a new cluster only/);
+    assert.ok(sb.calls().filter((c) => c[0] === 'curl').every((c) => c.includes('webapp.local:8080:127.0.0.1')));
+  } finally {
+    sb.cleanup();
+  }
+});
+
+// macOS has no ss, and lsof without sudo does not list root's sockets: a web server that
+// launchd runs as root on port 80 went unseen, and kind failed later on the busy port.
+test('the port check sees a root-owned listener on macOS (netstat), and on Linux (ss)', () => {
+  const sb = sandbox();
+  try {
+    const mac = { STANDIN_UNAME: 'Darwin', STANDIN_ROOT_LISTENER: '80' };
+    // What the stand-ins model: lsof run as the user does not show root's listener.
+    assert.equal(spawnSync('lsof', ['-nP', '-iTCP:80', '-sTCP:LISTEN'], { env: { ...sb.env, ...mac } }).status, 1);
+    let r = sb.task('doctor', mac);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /checking this machine \(Darwin\)/);
+    assert.match(r.stderr, /FAIL {2}port 80 is in use on this machine/);
+    assert.match(r.stderr, /see what holds it: sudo lsof -nP -iTCP:80 -sTCP:LISTEN/);
+    assert.match(r.stderr, /ok {4}port 443 free/);
+    assert.ok(sb.calls().some((c) => has(c, 'netstat', '-an')), 'netstat lists every listener');
+    assert.ok(!sb.calls().some((c) => c[0] === 'ss'), 'no ss on macOS');
+
+    fs.writeFileSync(path.join(sb.env.STANDIN_DIR, 'calls.log'), '');
+    r = sb.task('doctor', { STANDIN_UNAME: 'Darwin' });
+    ok(r, 'doctor on a Mac with free ports');
+    assert.match(r.stderr, /ok {4}port 80 free/);
+    assert.ok(sb.calls().some((c) => has(c, 'nc', '-z', '127.0.0.1', '80')), 'a connection attempt as a second opinion');
+
+    r = sb.task('doctor', { STANDIN_ROOT_LISTENER: '443' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /FAIL {2}port 443 is in use/);
+    assert.match(r.stderr, /sudo ss -ltnp 'sport = :443'/);
   } finally {
     sb.cleanup();
   }

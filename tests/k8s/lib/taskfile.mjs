@@ -45,8 +45,10 @@ export function plan(tf, name, vars = {}, stack = []) {
   return steps;
 }
 
-// run(tf, name, {cwd, env, vars}): run the plan, stop at the first failing command.
-export function run(tf, name, { cwd, env, vars = {}, timeoutMs = 60000 }) {
+// run(tf, name, {cwd, env, vars}): run the plan, stop at the first failing command. The
+// timeout is generous: a whole `task setup` against the stand-ins took 30-60 s on two
+// shared, busy cores.
+export function run(tf, name, { cwd, env, vars = {}, timeoutMs = 180000 }) {
   let stdout = '';
   let stderr = '';
   for (const step of plan(tf, name, vars)) {
