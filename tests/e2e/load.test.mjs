@@ -52,11 +52,20 @@ async function stopAndDrain(page) {
 }
 
 describe("load", () => {
-  test("the page's default load (Start load as it comes) gets no error: extra burns wait for a slot", async () => {
+  test("the page's default load (Start load as it comes) gets no error: extra burns wait for a slot", async (t) => {
     const { page, seen, context } = await openPage(browser);
     try {
       await page.goto(`${env.base}/`, { waitUntil: "load" });
       await page.waitForSelector('#status-db[data-state="up"]', { timeout: 10000 });
+      const burns = []; // wall time of each burn the page got back, ms
+      page.on("response", async (r) => {
+        if (r.status() !== 200 || !/\/api\/stress\?/.test(r.url())) return;
+        try {
+          burns.push((await r.json()).duration_ms);
+        } catch {
+          // aborted by Stop load
+        }
+      });
       const before = await stressMetrics();
       await page.click("#start-load");
       assert.match(await page.textContent("#load-state"), /Load running · 4 × 200 ms/, "the defaults");
@@ -66,19 +75,29 @@ describe("load", () => {
       await stopAndDrain(page);
       const afterLoad = await stressMetrics();
 
-      assert.ok(totals.count >= 5, `the chart holds ${totals.count} responses`);
-      assert.equal(totals.errors, 0, "no error in the chart");
-      assert.equal(tile, "0", "the Errors tile");
-      assert.deepEqual(seen.errorResponses, [], "no 429 (or other error) reached the page");
       assert.deepEqual(seen.pageErrors, []);
       for (const f of seen.failedRequests) {
         assert.ok(/\/api\/stress\?/.test(f.url) && /ERR_ABORTED/.test(f.error), `failed request ${f.url}: ${f.error}`);
       }
-      assert.equal(afterLoad.refused - before.refused, 0, "the backend refused nothing");
-      // Four workers on two slots: some requests did wait for one (they would have been
-      // refused at once before waiting existed).
+      assert.ok(totals.count >= 5 && burns.length >= 5, `the chart holds ${totals.count} responses, ${burns.length} burns`);
+      // Four workers on two slots: some requests did wait for one (before waiting existed,
+      // they were refused at once).
       const waited = (afterLoad.waits - afterLoad.quickWaits) - (before.waits - before.quickWaits);
       assert.ok(waited > 0, "some stress requests waited more than 50 ms for a slot");
+      // A request waits behind at most one burn per slot, so a refusal needs burns that held
+      // their slots for STRESS_WAIT_MS (2.5 s) of wall time: a 200 ms burn given less than a
+      // tenth of a core. Only such a starved machine may show errors here, and it says so.
+      const slowest = Math.max(...burns);
+      const refused = afterLoad.refused - before.refused;
+      if (slowest > 2500 && refused > 0) {
+        t.diagnostic(`machine starved of CPU: a 200 ms burn took ${slowest.toFixed(0)} ms; ${refused} refusals`);
+        assert.equal(totals.errors, seen.errorResponses.length, "the chart shows the refusals");
+        return;
+      }
+      assert.equal(refused, 0, `the backend refused ${refused} (slowest burn ${slowest.toFixed(0)} ms)`);
+      assert.deepEqual(seen.errorResponses, [], "no 429 (or other error) reached the page");
+      assert.equal(totals.errors, 0, "no error in the chart");
+      assert.equal(tile, "0", "the Errors tile");
     } finally {
       await context.close();
     }
@@ -115,17 +134,22 @@ describe("load", () => {
     const before = await stressMetrics();
     const all = await Promise.all(Array.from({ length: 6 }, () => {
       const t0 = performance.now();
-      return http(`${env.base}/api/stress?ms=4000`, { timeout: 60000 })
+      return http(`${env.base}/api/stress?ms=3000`, { timeout: 60000 })
         .then(async (res) => ({ status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json(), ms: performance.now() - t0 }));
     }));
+    const statuses = all.map((r) => r.status).join(",");
     const refused = all.filter((r) => r.status === 429);
-    assert.ok(all.filter((r) => r.status === 200).length >= 2, all.map((r) => r.status).join(","));
-    assert.ok(refused.length >= 1, all.map((r) => r.status).join(","));
+    // Two burns of 3 s hold both slots past the bound: the others are refused (all four when
+    // they arrive together). A machine so loaded that a 3 s burn takes more than nginx's 30 s
+    // read timeout gives 504 for the two that ran.
+    assert.ok(refused.length >= 2, statuses);
+    assert.ok(all.every((r) => [200, 429, 504].includes(r.status)), statuses);
     for (const r of refused) {
       assert.equal(r.retryAfter, "1");
       assert.match(r.body.error, /busy for 2500 ms/);
       assert.ok(r.ms >= 2000, `refused after ${r.ms.toFixed(0)} ms, before the wait bound`);
     }
     assert.equal((await stressMetrics()).refused - before.refused, refused.length);
+    await waitFor(async () => (await stressMetrics()).inFlight === 0, { timeout: 90000, interval: 500, message: "the burns to end" });
   });
 });
