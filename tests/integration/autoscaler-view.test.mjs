@@ -164,7 +164,7 @@ test('one reader for every browser: 40 clients polling cost the same API calls a
 test('nobody watching: no API call after VIEW_IDLE_SECONDS, reads again on the next request', async () => {
   await withView({ VIEW_IDLE_SECONDS: '1', VIEW_POLL_MS: '200' }, async (view) => {
     await view.until(allOk);
-    await sleep(1800); // idle passes, plus a poll in flight at that moment
+    await sleep(2500); // idle passes, plus a poll in flight at that moment
     kube.resetCalls();
     await sleep(2500);
     assert.deepEqual(kube.calls(), { hpa: 0, pods: 0, metrics: 0, events: 0, unauthorized: 0, total: 0 }, 'no call while idle');
@@ -178,16 +178,16 @@ test('nobody watching: no API call after VIEW_IDLE_SECONDS, reads again on the n
 });
 
 test('a slow API: state timeout within KUBE_TIMEOUT_MS, the endpoint still answers at once, last good data kept', async () => {
-  await withView({ KUBE_TIMEOUT_MS: '500' }, async (view) => {
+  await withView({ KUBE_TIMEOUT_MS: '2500' }, async (view) => {
     await view.until(allOk);
-    kube.respond('hpa', { delayMs: 4000 });
+    kube.respond('hpa', { delayMs: 8000 });
     const d = await view.until((x) => x.hpa.state === 'timeout');
-    assert.equal(d.hpa.message, 'no answer from the API server within 500 ms');
+    assert.equal(d.hpa.message, 'no answer from the API server within 2500 ms');
     assert.equal(d.hpa.max_replicas, 10, 'stale data kept');
     assert.equal(d.pods.state, 'ok', 'other sources unaffected');
     for (let i = 0; i < 5; i++) {
       const r = await request(view.url, '/api/autoscaler');
-      assert.ok(r.ms < 400, `answered in ${r.ms.toFixed(0)} ms while the reader waits on the API`);
+      assert.ok(r.ms < 1000, `answered in ${r.ms.toFixed(0)} ms while the reader waits 2.5 s on the API`);
     }
     kube.respond('hpa', null);
     await view.until(allOk);
@@ -288,7 +288,7 @@ test('API server down: unreachable within the timeout, then recovery by itself',
       assert.match(d.hpa.message, /^cannot reach the API server: /);
       assert.equal(d.hpa.max_replicas, 10, 'stale data kept');
       const r = await request(view.url, '/api/autoscaler');
-      assert.ok(r.ms < 400, `answered in ${r.ms.toFixed(0)} ms`);
+      assert.ok(r.ms < 1000, `answered in ${r.ms.toFixed(0)} ms`);
     } finally {
       await kube.up();
     }
