@@ -96,7 +96,10 @@ test('cluster mode: the contract, from starting to the 2 -> 6 scale-up', async (
 
     kube.scaleUp(6);
     kube.setState({ podCpu: { [kube.podName(0)]: 480 } });
-    d = await view.until((x) => x.hpa.desired_replicas === 6 && x.pods.items.length === 6 && x.events.items.length === 1);
+    // Each source is published as soon as it is read: wait for all four to have seen the change.
+    const pod0 = (x) => x.pods.items.find((p) => p.name === kube.podName(0));
+    d = await view.until((x) => x.hpa.desired_replicas === 6 && x.pods.items.length === 6 && x.events.items.length === 1
+      && pod0(x)?.cpu_millicores === 480);
     assert.equal(d.hpa.current_replicas, 6);
     assert.equal(d.hpa.current_cpu_utilization, 540);
     assert.equal(d.hpa.current_cpu_millicores, 1350);
