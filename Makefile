@@ -24,7 +24,7 @@ run: ## like `make up`, in the foreground; Ctrl-C stops everything
 status: ## what the local stack runs
 	@scripts/stack.sh status
 
-build: ## build the backend (release and sanitizer builds)
+build: ## build the backend and autoscaler-view (release and sanitizer builds)
 	@$(MAKE) -s -C backend release asan
 
 test: ## the whole test suite (unit, integration, fuzz smoke, abuse, browser, images, manifests)
@@ -52,7 +52,7 @@ images: ## build the container images (docker, or buildah without a Docker engin
 	@scripts/images.sh
 
 format: ## clang-format the C sources
-	@clang-format -i backend/src/*.[ch] backend/tests/unit/*.c
+	@clang-format -i backend/src/*.[ch] backend/src/view/*.[ch] backend/tests/unit/*.c
 
 clean: ## remove build outputs
 	@$(MAKE) -s -C backend clean

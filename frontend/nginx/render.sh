@@ -2,6 +2,8 @@
 # Render nginx.conf.template to stdout from environment variables.
 #
 #   BACKEND_URL             http://host[:port] of the backend   (default http://backend-service:8080)
+#   AUTOSCALER_URL          http://host[:port] of autoscaler-view, for /api/autoscaler
+#                           (default empty: /api/autoscaler answers a JSON 503 "not configured")
 #   LISTEN_PORT             port nginx listens on               (default 8080)
 #   LISTEN_ADDRESS          address to listen on, empty = all   (default empty)
 #   SITE_ROOT               directory holding index.html        (default: ../public next to this script)
@@ -27,6 +29,7 @@ fail() {
 [ -r "$template" ] || fail "template not readable: $template"
 
 backend_url=${BACKEND_URL:-http://backend-service:8080}
+autoscaler_url=${AUTOSCALER_URL:-}
 listen_port=${LISTEN_PORT:-8080}
 listen_address=${LISTEN_ADDRESS:-}
 site_root=${SITE_ROOT:-$here/../public}
@@ -34,28 +37,43 @@ access_log=${NGINX_ACCESS_LOG:-/dev/stdout}
 error_log=${NGINX_ERROR_LOG:-stderr}
 workers=${NGINX_WORKER_PROCESSES:-auto}
 
-# BACKEND_URL: http://HOST[:PORT][/] with HOST a DNS name, IPv4 address or [IPv6] literal.
-# No path: nginx passes the request path to the backend unchanged.
-case $backend_url in
-  http://*) hostport=${backend_url#http://} ;;
-  *) fail "BACKEND_URL must start with http:// (got '$backend_url')" ;;
-esac
-hostport=${hostport%/}
-case $hostport in
-  '' | */* | *[!A-Za-z0-9.:\[\]-]*) fail "BACKEND_URL must be http://host[:port] without a path (got '$backend_url')" ;;
-esac
-case $hostport in
-  \[*\]) backend_server="$hostport:80" ;;
-  \[*\]:*) backend_server=$hostport ;;
-  *:*:*) fail "BACKEND_URL: write an IPv6 address in brackets (got '$backend_url')" ;;
-  *:*) backend_server=$hostport ;;
-  *) backend_server="$hostport:80" ;;
-esac
-port=${backend_server##*:}
-case $port in
-  '' | *[!0-9]*) fail "BACKEND_URL has an invalid port (got '$backend_url')" ;;
-esac
-if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "BACKEND_URL port out of range (got '$backend_url')"; fi
+# upstream_server NAME URL: "host:port" for nginx's `server` from http://HOST[:PORT][/], with HOST
+# a DNS name, IPv4 address or [IPv6] literal. No path: nginx passes the request path unchanged.
+upstream_server() {
+  name=$1
+  url=$2
+  case $url in
+    http://*) hostport=${url#http://} ;;
+    *) fail "$name must start with http:// (got '$url')" ;;
+  esac
+  hostport=${hostport%/}
+  case $hostport in
+    '' | */* | *[!A-Za-z0-9.:\[\]-]*) fail "$name must be http://host[:port] without a path (got '$url')" ;;
+  esac
+  case $hostport in
+    \[*\]) server="$hostport:80" ;;
+    \[*\]:*) server=$hostport ;;
+    *:*:*) fail "$name: write an IPv6 address in brackets (got '$url')" ;;
+    *:*) server=$hostport ;;
+    *) server="$hostport:80" ;;
+  esac
+  port=${server##*:}
+  case $port in
+    '' | *[!0-9]*) fail "$name has an invalid port (got '$url')" ;;
+  esac
+  if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "$name port out of range (got '$url')"; fi
+  printf '%s\n' "$server"
+}
+
+backend_server=$(upstream_server BACKEND_URL "$backend_url")
+if [ -n "$autoscaler_url" ]; then
+  autoscaler_server=$(upstream_server AUTOSCALER_URL "$autoscaler_url")
+  autoscaler_route='proxy_pass http://autoscaler_view;'
+else
+  autoscaler_server='127.0.0.1:9 down'
+  # shellcheck disable=SC2016 # $req_id is nginx's variable
+  autoscaler_route='return 503 '"'"'{"error":"autoscaler view not configured: AUTOSCALER_URL is not set, so the autoscaler-view component is not running here","request_id":"$req_id"}'"'"';'
+fi
 
 case $listen_port in
   '' | *[!0-9]*) fail "LISTEN_PORT must be a number (got '$listen_port')" ;;
@@ -86,6 +104,8 @@ done
 # The values above hold no sed metacharacters ('|', '&', '\', newline): safe as replacements.
 out=$(sed \
   -e "s|\${BACKEND_SERVER}|$backend_server|g" \
+  -e "s|\${AUTOSCALER_SERVER}|$autoscaler_server|g" \
+  -e "s|\${AUTOSCALER_ROUTE}|$autoscaler_route|g" \
   -e "s|\${NGINX_LISTEN}|$listen|g" \
   -e "s|\${SITE_ROOT}|$site_root|g" \
   -e "s|\${NGINX_ACCESS_LOG}|$access_log|g" \

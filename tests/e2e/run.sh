@@ -44,13 +44,14 @@ pick_port() {
 }
 
 ports=()
-while [ ${#ports[@]} -lt 4 ]; do
+while [ ${#ports[@]} -lt 5 ]; do
   p=$(pick_port) || die "no free port found"
   case " ${ports[*]} " in *" $p "*) continue ;; esac
   ports+=("$p")
 done
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
+export VIEW_PORT=${ports[4]}
 export POD_NAME=e2e-backend-1
 # Two stress slots whatever the machine, as in each pod of the cluster (load.test.mjs).
 export STRESS_SLOTS=2
@@ -74,7 +75,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start=$(date +%s)
-log "e2e: starting the stack in $STACK_DIR (backend :$SERVER_PORT, nginx :$FRONTEND_PORT)"
+log "e2e: starting the stack in $STACK_DIR (backend :$SERVER_PORT, nginx :$FRONTEND_PORT, autoscaler-view :$VIEW_PORT)"
 "$ROOT/scripts/stack.sh" up >"$TMP/stack-up.log" 2>&1 || {
   cat "$TMP/stack-up.log" >&2
   die "scripts/stack.sh up failed"
@@ -86,6 +87,7 @@ grep -q "Open http://127.0.0.1:$FRONTEND_PORT" "$TMP/stack-up.log" ||
 mkdir -p "$ARTIFACTS"
 export E2E_BASE_URL=http://127.0.0.1:$FRONTEND_PORT
 export E2E_BACKEND_URL=http://127.0.0.1:$SERVER_PORT
+export E2E_VIEW_URL=http://127.0.0.1:$VIEW_PORT
 export E2E_STACK_DIR=$STACK_DIR E2E_ARTIFACTS=$ARTIFACTS E2E_POD_NAME=$POD_NAME CHROMIUM
 
 # One file at a time, in this order: the last two stop servers (Redis, PostgreSQL, then the backend).
