@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BACKEND = process.env.BACKEND_BIN || join(ROOT, 'backend/build/asan/backend');
+export const VIEW = process.env.VIEW_BIN || join(ROOT, 'backend/build/asan/autoscaler-view');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export { sleep };
@@ -125,6 +126,51 @@ export class Backend {
     if (/Sanitizer|runtime error/.test(err)) throw new Error(`sanitizer report:\n${err}`);
     return exit;
   }
+}
+
+// An autoscaler-view process (the sanitizer build), in cluster mode against a fake API server
+// (pass kube: the object of tests/lib/fake-kube-api.mjs) or in local mode (pass no kube, and
+// LOCAL_PID_FILE / LOCAL_BACKEND_URL in env). dir holds its logs. Short polls by default.
+export class View {
+  constructor({ dir, kube = null, env = {} }) {
+    this.dir = dir;
+    this.kube = kube;
+    this.extraEnv = env;
+  }
+  async start() {
+    this.port = await freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    this.logPath = join(this.dir, `view-${this.port}.log`);
+    this.errPath = join(this.dir, `view-${this.port}.err`);
+    const env = {
+      PATH: process.env.PATH, SERVER_PORT: String(this.port), BIND_ADDRESS: '127.0.0.1',
+      VIEW_POLL_MS: '300', VIEW_IDLE_SECONDS: '3', KUBE_TIMEOUT_MS: '1000', SHUTDOWN_DRAIN_SECONDS: '0',
+      ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0:exitcode=86',
+      UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1:exitcode=87',
+      ...(this.kube ? this.kube.env() : {}), ...this.extraEnv,
+    };
+    this.proc = spawn(VIEW, [], {
+      env, stdio: ['ignore', openSync(this.logPath, 'a'), openSync(this.errPath, 'a')],
+    });
+    this.exited = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
+    await Backend.prototype.waitFor.call(this, '/health/ready', 200, 30000);
+    return this;
+  }
+  // The document, once pred(doc) holds (polls every 100 ms, fails after ms with the last one).
+  async until(pred, ms = 10000) {
+    const deadline = Date.now() + ms;
+    let last;
+    while (Date.now() < deadline) {
+      const r = await request(this.url, '/api/autoscaler');
+      last = r.json;
+      if (r.status === 200 && pred(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`condition not met within ${ms} ms; last document: ${JSON.stringify(last)}`);
+  }
+  logs() { return Backend.prototype.logs.call(this); }
+  stderr() { return Backend.prototype.stderr.call(this); }
+  stop(signal = 'SIGTERM') { return Backend.prototype.stop.call(this, signal); }
 }
 
 // fetch with a JSON body and a bounded time; returns {status, headers, body, json, ms}.
