@@ -7,7 +7,8 @@
 #   scripts/frontend.sh status   say whether it runs
 #
 # Environment: STACK_DIR (default <repo>/.local), FRONTEND_PORT (8081),
-# BACKEND_URL (http://127.0.0.1:${SERVER_PORT:-8080}), NGINX_WORKER_PROCESSES (2).
+# BACKEND_URL (http://127.0.0.1:${SERVER_PORT:-8080}), NGINX_WORKER_PROCESSES (2),
+# AUTOSCALER_VIEW_URL (where /api/autoscaler goes; unset: the backend, see render.sh).
 # Everything nginx writes stays in $STACK_DIR/nginx (pid, temp files) and $STACK_DIR/logs.
 set -euo pipefail
 

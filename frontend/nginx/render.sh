@@ -2,6 +2,8 @@
 # Render nginx.conf.template to stdout from environment variables.
 #
 #   BACKEND_URL             http://host[:port] of the backend   (default http://backend-service:8080)
+#   AUTOSCALER_VIEW_URL     http://host[:port] of the autoscaler view, for /api/autoscaler
+#                           (default: BACKEND_URL, which answers 404: the page says there is none)
 #   LISTEN_PORT             port nginx listens on               (default 8080)
 #   LISTEN_ADDRESS          address to listen on, empty = all   (default empty)
 #   SITE_ROOT               directory holding index.html        (default: ../public next to this script)
@@ -34,28 +36,36 @@ access_log=${NGINX_ACCESS_LOG:-/dev/stdout}
 error_log=${NGINX_ERROR_LOG:-stderr}
 workers=${NGINX_WORKER_PROCESSES:-auto}
 
-# BACKEND_URL: http://HOST[:PORT][/] with HOST a DNS name, IPv4 address or [IPv6] literal.
-# No path: nginx passes the request path to the backend unchanged.
-case $backend_url in
-  http://*) hostport=${backend_url#http://} ;;
-  *) fail "BACKEND_URL must start with http:// (got '$backend_url')" ;;
-esac
-hostport=${hostport%/}
-case $hostport in
-  '' | */* | *[!A-Za-z0-9.:\[\]-]*) fail "BACKEND_URL must be http://host[:port] without a path (got '$backend_url')" ;;
-esac
-case $hostport in
-  \[*\]) backend_server="$hostport:80" ;;
-  \[*\]:*) backend_server=$hostport ;;
-  *:*:*) fail "BACKEND_URL: write an IPv6 address in brackets (got '$backend_url')" ;;
-  *:*) backend_server=$hostport ;;
-  *) backend_server="$hostport:80" ;;
-esac
-port=${backend_server##*:}
-case $port in
-  '' | *[!0-9]*) fail "BACKEND_URL has an invalid port (got '$backend_url')" ;;
-esac
-if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "BACKEND_URL port out of range (got '$backend_url')"; fi
+# server_of NAME URL: http://HOST[:PORT][/] -> HOST:PORT, with HOST a DNS name, IPv4 address or
+# [IPv6] literal. No path: nginx passes the request path on unchanged.
+server_of() {
+  name=$1
+  url=$2
+  case $url in
+    http://*) hostport=${url#http://} ;;
+    *) fail "$name must start with http:// (got '$url')" ;;
+  esac
+  hostport=${hostport%/}
+  case $hostport in
+    '' | */* | *[!A-Za-z0-9.:\[\]-]*) fail "$name must be http://host[:port] without a path (got '$url')" ;;
+  esac
+  case $hostport in
+    \[*\]) server="$hostport:80" ;;
+    \[*\]:*) server=$hostport ;;
+    *:*:*) fail "$name: write an IPv6 address in brackets (got '$url')" ;;
+    *:*) server=$hostport ;;
+    *) server="$hostport:80" ;;
+  esac
+  port=${server##*:}
+  case $port in
+    '' | *[!0-9]*) fail "$name has an invalid port (got '$url')" ;;
+  esac
+  if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "$name port out of range (got '$url')"; fi
+  printf '%s\n' "$server"
+}
+
+backend_server=$(server_of BACKEND_URL "$backend_url")
+view_server=$(server_of AUTOSCALER_VIEW_URL "${AUTOSCALER_VIEW_URL:-$backend_url}")
 
 case $listen_port in
   '' | *[!0-9]*) fail "LISTEN_PORT must be a number (got '$listen_port')" ;;
@@ -86,6 +96,7 @@ done
 # The values above hold no sed metacharacters ('|', '&', '\', newline): safe as replacements.
 out=$(sed \
   -e "s|\${BACKEND_SERVER}|$backend_server|g" \
+  -e "s|\${AUTOSCALER_VIEW_SERVER}|$view_server|g" \
   -e "s|\${NGINX_LISTEN}|$listen|g" \
   -e "s|\${SITE_ROOT}|$site_root|g" \
   -e "s|\${NGINX_ACCESS_LOG}|$access_log|g" \

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests of the frontend: nginx -> backend -> PostgreSQL/Redis, started with
-# scripts/stack.sh in a temporary STACK_DIR on free loopback ports, driven by Chromium through
-# playwright-core. Screenshots go to artifacts/. About 40 s on 2 cores.
+# scripts/stack.sh in a temporary STACK_DIR on free loopback ports, plus the autoscaler view in
+# local mode behind nginx's /api/autoscaler, driven by Chromium through playwright-core.
+# autoscaler.test.mjs adds the cluster chain: a fake Kubernetes API server -> the autoscaler view
+# in cluster mode -> a second nginx -> the page. Screenshots go to artifacts/. About 80 s on 2 cores.
 #
 #   tests/e2e/run.sh            all of it
+#   tests/e2e/run.sh NAME...    only the named files (e.g. unit autoscaler)
 #   KEEP_E2E=1 tests/e2e/run.sh keep the temporary directory (logs) after the run
 set -euo pipefail
 
@@ -44,7 +47,7 @@ pick_port() {
 }
 
 ports=()
-while [ ${#ports[@]} -lt 4 ]; do
+while [ ${#ports[@]} -lt 5 ]; do
   p=$(pick_port) || die "no free port found"
   case " ${ports[*]} " in *" $p "*) continue ;; esac
   ports+=("$p")
@@ -52,9 +55,26 @@ done
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
 export POD_NAME=e2e-backend-1
+VIEW_PORT=${ports[4]}
+export VIEW_BIN=$ROOT/backend/build/release/autoscaler-view
+# nginx is rendered with this address at stack.sh up; the view starts once the backend runs.
+export AUTOSCALER_VIEW_URL=http://127.0.0.1:$VIEW_PORT
+view_pidfile=$TMP/view.pid
+
+# The autoscaler view in local mode (no KUBERNETES_SERVICE_HOST): the stack's backend process.
+start_view() {
+  env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT \
+    SERVER_PORT="$VIEW_PORT" BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
+    LOCAL_PID_FILE="$STACK_DIR/backend.pid" LOCAL_BACKEND_URL="http://127.0.0.1:$SERVER_PORT" \
+    "$VIEW_BIN" >>"$STACK_DIR/logs/autoscaler-view.log" 2>&1 </dev/null &
+  echo $! >"$view_pidfile"
+  wait_http "http://127.0.0.1:$VIEW_PORT/health/ready" 15 ||
+    die "autoscaler-view not ready after 15 s; see $STACK_DIR/logs/autoscaler-view.log"
+}
 
 cleanup() {
   local rc=$?
+  if [ -f "$view_pidfile" ] && pid_alive "$view_pidfile"; then stop_pidfile "$view_pidfile" 10 || true; fi
   "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || log "stack.sh down failed (see $STACK_DIR)"
   if [ "$rc" -ne 0 ] && [ -d "$STACK_DIR/logs" ]; then
     mkdir -p "$ARTIFACTS/e2e-logs"
@@ -80,15 +100,20 @@ log "e2e: starting the stack in $STACK_DIR (backend :$SERVER_PORT, nginx :$FRONT
 pid_alive "$STACK_DIR/nginx/nginx.pid" || die "stack.sh up did not start nginx (scripts/frontend.sh start)"
 grep -q "Open http://127.0.0.1:$FRONTEND_PORT" "$TMP/stack-up.log" ||
   die "stack.sh up did not print 'Open http://127.0.0.1:$FRONTEND_PORT'"
+[ -x "$VIEW_BIN" ] || die "$VIEW_BIN missing: make -C backend"
+start_view
 
 mkdir -p "$ARTIFACTS"
 export E2E_BASE_URL=http://127.0.0.1:$FRONTEND_PORT
 export E2E_BACKEND_URL=http://127.0.0.1:$SERVER_PORT
 export E2E_STACK_DIR=$STACK_DIR E2E_ARTIFACTS=$ARTIFACTS E2E_POD_NAME=$POD_NAME CHROMIUM
+export E2E_VIEW_URL=$AUTOSCALER_VIEW_URL E2E_TMP=$TMP
 
 # One file at a time, in this order: the last two stop servers (Redis, PostgreSQL, then the backend).
 failed=0
-for t in unit nginx page dependencies backend-down; do
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=(unit nginx page autoscaler a11y dependencies backend-down)
+for t in "${files[@]}"; do
   log "e2e: $t"
   timeout 180 node --test --test-reporter=spec "$HERE/$t.test.mjs" || failed=1
 done

@@ -154,7 +154,7 @@ export class AutoscalerPanel {
     setNote(note, state === "ok" ? "info" : state === "starting" ? "info" : state === "stale" ? "stale" : "down", text);
     setNote($("hpa-hint"), "info", view.mode === "local" ? view.hint || explainSource("hpa", hpa, opts) : "");
 
-    setText($("hpa-name"), hpa.name ? `· ${hpa.name}` : view.mode === "local" ? "· local" : "");
+    setText($("hpa-name"), view.mode === "local" ? "· local" : hpa.name ? `· ${hpa.name}` : "");
     const meta = [view.mode === "local" ? "Local mode" : `Cluster · namespace ${view.namespace || "?"}`];
     meta.push(view.observed_at ? `read ${formatAgo(view.observed_at, now)}` : "not read yet");
     setText($("hpa-meta"), meta.join(" · "));

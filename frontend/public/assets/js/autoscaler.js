@@ -263,7 +263,7 @@ export function explainSource(name, part, { hint = "", hpaName = "backend-hpa", 
       if (name === "metrics") {
         return (
           "The metrics API is missing: metrics-server is not installed, so the HPA has no CPU to act on " +
-          `and the pods show no CPU${detail}. \`task setup\` installs it.`
+          "and the pods show no CPU. `task setup` installs it."
         );
       }
       if (name === "hpa") {

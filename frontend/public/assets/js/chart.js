@@ -104,9 +104,9 @@ export class Chart {
     const pad = { left: 40, right: 50, top: 14, bottom: 24 };
     const w = Math.max(10, width - pad.left - pad.right);
     // The load plot on top, the replica lane below it (its own axis), one time axis.
-    const gap = 16;
+    const gap = 20;
     const all = Math.max(20, height - pad.top - pad.bottom - gap);
-    const laneH = Math.max(10, Math.round(all * 0.3));
+    const laneH = Math.max(10, Math.round(all * 0.34));
     const h = all - laneH;
     const laneTop = pad.top + h + gap;
     const series = this.series;
@@ -253,8 +253,9 @@ export class Chart {
       ctx.stroke();
       ctx.setLineDash([]);
     };
-    stepLine("current", colors.replicas, []);
+    // Desired first: where it equals the current count the solid line covers it.
     stepLine("desired", colors.desired, [5, 4]);
+    stepLine("current", colors.replicas, []);
 
     // The points where the line changes, and the latest values, for tests and tools.
     let last = null;
