@@ -70,4 +70,18 @@ describe("accessibility, cluster mode with the autoscaler panel filled", () => {
       }, `a11y-cluster-${name}`);
     });
   }
+
+  test("no WCAG 2.1 A/AA violation with stale data and explained states (desktop)", async () => {
+    chain.kube.respond("hpa", { status: 403 });
+    chain.kube.respond("metrics", { status: 404 });
+    try {
+      await check(VIEWPORTS[0][1], `${chain.base}/`, async (page) => {
+        await page.waitForSelector("#autoscaler[data-state='stale']", { timeout: 15000 });
+        await page.waitForSelector("#metrics-note:not([hidden])", { timeout: 15000 });
+      }, "a11y-cluster-stale-desktop");
+    } finally {
+      chain.kube.respond("hpa", null);
+      chain.kube.respond("metrics", null);
+    }
+  });
 });

@@ -121,6 +121,8 @@ export class AutoscalerPanel {
         this.failure ? `${this.failure.title} ${this.failure.text}` : "Starting: reading the autoscaler for the first time…");
       this.renderWord({ word: "no data", kind: "unknown" });
       setText($("hpa-meta"), this.failure ? "No data from the autoscaler view yet." : "Reading /api/autoscaler…");
+      setText($("hpa-math"), "No numbers yet: this fills in once the autoscaler view answers.");
+      $("hpa-metric-target").hidden = true;
       this.onChange();
       return;
     }
