@@ -1,5 +1,7 @@
 # Backend API server: build stage (compiler, -dev packages, unit tests) and a runtime
-# stage that holds only the binary and the shared libraries it links against.
+# stage that holds only the binaries and the shared libraries they link against. The image
+# also carries autoscaler-view (k8s/base/autoscaler-view-deployment.yaml runs it as its
+# command): same sources, same libraries plus libcurl, one image to build and load.
 #
 #   scripts/images.sh                      # make images: docker build, or buildah without a daemon
 #   docker build -f docker/backend.Dockerfile -t localhost/webapp-backend:dev .
@@ -12,7 +14,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc make libc6-dev pkg-config \
-      libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev check \
+      libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev libcurl4-openssl-dev check \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY backend/ backend/
@@ -24,20 +26,22 @@ ARG REVISION=unknown
 RUN make -C backend clean \
  && make -C backend check-release VERSION="${VERSION}" REVISION="${REVISION}" \
  && make -C backend release VERSION="${VERSION}" REVISION="${REVISION}" \
- && strip --strip-unneeded backend/build/release/backend \
- && backend/build/release/backend --version
+ && strip --strip-unneeded backend/build/release/backend backend/build/release/autoscaler-view \
+ && backend/build/release/backend --version \
+ && backend/build/release/autoscaler-view --version
 
 FROM ${BASE_IMAGE} AS runtime
 # Only the shared libraries (no -dev packages, no compiler), no package lists left behind.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libpq5 libhiredis0.14 libjansson4 \
+      libmicrohttpd12 libpq5 libhiredis0.14 libjansson4 libcurl4 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
       /var/cache/debconf/*-old /var/lib/dpkg/*-old \
  && groupadd --gid 10001 app \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin app
 COPY --from=build /src/backend/build/release/backend /usr/local/bin/backend
+COPY --from=build /src/backend/build/release/autoscaler-view /usr/local/bin/autoscaler-view
 
 # A numeric user so that Kubernetes can verify runAsNonRoot without a passwd lookup.
 USER 10001:10001

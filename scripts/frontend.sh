@@ -7,8 +7,8 @@
 #   scripts/frontend.sh status   say whether it runs
 #
 # Environment: STACK_DIR (default <repo>/.local), FRONTEND_PORT (8081),
-# BACKEND_URL (http://127.0.0.1:${SERVER_PORT:-8080}), NGINX_WORKER_PROCESSES (2),
-# AUTOSCALER_VIEW_URL (where /api/autoscaler goes; unset: the backend, see render.sh).
+# BACKEND_URL (http://127.0.0.1:${SERVER_PORT:-8080}), AUTOSCALER_URL (autoscaler-view for
+# /api/autoscaler; empty: that location answers a JSON 503), NGINX_WORKER_PROCESSES (2).
 # Everything nginx writes stays in $STACK_DIR/nginx (pid, temp files) and $STACK_DIR/logs.
 set -euo pipefail
 
@@ -18,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STACK_DIR=${STACK_DIR:-$ROOT/.local}
 FRONTEND_PORT=${FRONTEND_PORT:-8081}
 BACKEND_URL=${BACKEND_URL:-http://127.0.0.1:${SERVER_PORT:-8080}}
+AUTOSCALER_URL=${AUTOSCALER_URL:-}
 PREFIX=$STACK_DIR/nginx
 CONF=$PREFIX/nginx.conf
 PIDFILE=$PREFIX/nginx.pid
@@ -34,6 +35,7 @@ render_to() {
   LISTEN_ADDRESS=127.0.0.1 \
     LISTEN_PORT=$FRONTEND_PORT \
     BACKEND_URL=$BACKEND_URL \
+    AUTOSCALER_URL=$AUTOSCALER_URL \
     SITE_ROOT=$ROOT/frontend/public \
     NGINX_ACCESS_LOG=$LOGDIR/nginx-access.log \
     NGINX_ERROR_LOG=$ERROR_LOG \
@@ -81,7 +83,7 @@ start() {
     tail -n 20 "$ERROR_LOG" >&2 || true
     die "nginx did not answer on $URL/healthz within 10 s"
   fi
-  log "frontend: nginx (pid $(cat "$PIDFILE")) on $URL -> backend $BACKEND_URL; logs in $LOGDIR/nginx-*.log"
+  log "frontend: nginx (pid $(cat "$PIDFILE")) on $URL -> backend $BACKEND_URL, autoscaler view ${AUTOSCALER_URL:-(none)}; logs in $LOGDIR/nginx-*.log"
 }
 
 stop() {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # stack.sh up|down|reset|status|run - the whole stack on loopback, state under $STACK_DIR.
-#   up      install what is missing, build, start PostgreSQL, Redis, the backend (and the
-#           frontend's nginx when scripts/frontend.sh exists), print the URLs. Idempotent.
+#   up      install what is missing, build, start PostgreSQL, Redis, the backend, the
+#           autoscaler view (local mode) and the frontend's nginx, print the URLs. Idempotent.
 #   down    stop everything it started (data stays)
 #   reset   down, then delete $STACK_DIR
 #   status  what runs, with pids and ports
 #   run     up, then follow the backend log in the foreground; Ctrl-C stops everything
-# Ports: SERVER_PORT (8080), FRONTEND_PORT (8081), PG_PORT (5433), REDIS_PORT (6380).
+# Ports: SERVER_PORT (8080), FRONTEND_PORT (8081), VIEW_PORT (8082), PG_PORT (5433), REDIS_PORT (6380).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -15,10 +15,13 @@ SERVER_PORT=${SERVER_PORT:-8080}
 FRONTEND_PORT=${FRONTEND_PORT:-8081}
 PG_PORT=${PG_PORT:-5433}
 REDIS_PORT=${REDIS_PORT:-6380}
+VIEW_PORT=${VIEW_PORT:-8082}
 BACKEND_BIN=${BACKEND_BIN:-$ROOT/backend/build/release/backend}
-export STACK_DIR SERVER_PORT FRONTEND_PORT PG_PORT REDIS_PORT BACKEND_BIN
+VIEW_BIN=${VIEW_BIN:-$ROOT/backend/build/release/autoscaler-view}
+export STACK_DIR SERVER_PORT FRONTEND_PORT VIEW_PORT PG_PORT REDIS_PORT BACKEND_BIN VIEW_BIN
 
 backend_pidfile=$STACK_DIR/backend.pid
+view_pidfile=$STACK_DIR/autoscaler-view.pid
 
 start_backend() {
   if pid_alive "$backend_pidfile"; then
@@ -39,6 +42,24 @@ start_backend() {
   log "backend ready on 127.0.0.1:$SERVER_PORT (pid $(cat "$backend_pidfile"))"
 }
 
+# The autoscaler view in local mode: the backend process above, read from /proc. Without
+# KUBERNETES_SERVICE_HOST (unset here even inside a pod) it never talks to a Kubernetes API.
+start_view() {
+  if pid_alive "$view_pidfile"; then
+    log "autoscaler-view already running (pid $(cat "$view_pidfile"))"
+    return 0
+  fi
+  port_busy "$VIEW_PORT" && die "port $VIEW_PORT is in use; set VIEW_PORT to another port"
+  env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT \
+    SERVER_PORT="$VIEW_PORT" BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
+    LOCAL_PID_FILE="$backend_pidfile" LOCAL_BACKEND_URL="http://127.0.0.1:$SERVER_PORT" \
+    setsid "$VIEW_BIN" >>"$STACK_DIR/logs/autoscaler-view.log" 2>&1 </dev/null &
+  echo $! >"$view_pidfile"
+  wait_http "http://127.0.0.1:$VIEW_PORT/health/ready" 10 ||
+    die "autoscaler-view not ready after 10s; see $STACK_DIR/logs/autoscaler-view.log"
+  log "autoscaler-view ready on 127.0.0.1:$VIEW_PORT (pid $(cat "$view_pidfile"))"
+}
+
 up() {
   "$ROOT/scripts/install-deps.sh"
   make -s -C "$ROOT/backend" >/dev/null
@@ -47,12 +68,15 @@ up() {
   pid_alive "$STACK_DIR/pg/data/postmaster.pid" || already=0
   pid_alive "$STACK_DIR/redis/redis.pid" || already=0
   pid_alive "$backend_pidfile" || already=0
+  pid_alive "$view_pidfile" || already=0
   pg_start "$STACK_DIR/pg" "$PG_PORT"
   redis_start "$STACK_DIR/redis" "$REDIS_PORT"
   start_backend
+  start_view
   if [ -x "$ROOT/scripts/frontend.sh" ]; then
     [ -f "$STACK_DIR/nginx/nginx.pid" ] && pid_alive "$STACK_DIR/nginx/nginx.pid" || already=0
-    BACKEND_URL=http://127.0.0.1:$SERVER_PORT "$ROOT/scripts/frontend.sh" start
+    BACKEND_URL=http://127.0.0.1:$SERVER_PORT AUTOSCALER_URL=http://127.0.0.1:$VIEW_PORT \
+      "$ROOT/scripts/frontend.sh" start
   fi
   [ "$already" = 1 ] && log "everything was already running; nothing changed"
   urls
@@ -64,6 +88,7 @@ urls() {
   API        http://127.0.0.1:$SERVER_PORT/api/users
   Health     http://127.0.0.1:$SERVER_PORT/health
   Metrics    http://127.0.0.1:$SERVER_PORT/metrics
+  Autoscaler http://127.0.0.1:$VIEW_PORT/api/autoscaler (autoscaler-view, local mode)
   PostgreSQL 127.0.0.1:$PG_PORT (user app, database webapp)
   Redis      127.0.0.1:$REDIS_PORT
   Logs       $STACK_DIR/logs/
@@ -76,6 +101,7 @@ MSG
 
 down() {
   if [ -x "$ROOT/scripts/frontend.sh" ]; then "$ROOT/scripts/frontend.sh" stop || true; fi
+  stop_pidfile "$view_pidfile" 10
   stop_pidfile "$backend_pidfile" 30
   redis_stop "$STACK_DIR/redis"
   pg_stop "$STACK_DIR/pg"
@@ -84,13 +110,13 @@ down() {
 
 status() {
   local name file
-  for name in backend:$backend_pidfile postgres:$STACK_DIR/pg/data/postmaster.pid \
+  for name in backend:$backend_pidfile autoscaler-view:$view_pidfile postgres:$STACK_DIR/pg/data/postmaster.pid \
     redis:$STACK_DIR/redis/redis.pid nginx:$STACK_DIR/nginx/nginx.pid; do
     file=${name#*:}
     if pid_alive "$file"; then
-      printf '%-9s running (pid %s)\n' "${name%%:*}" "$(head -n 1 "$file")"
+      printf '%-16s running (pid %s)\n' "${name%%:*}" "$(head -n 1 "$file")"
     else
-      printf '%-9s stopped\n' "${name%%:*}"
+      printf '%-16s stopped\n' "${name%%:*}"
     fi
   done
 }

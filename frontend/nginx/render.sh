@@ -2,8 +2,8 @@
 # Render nginx.conf.template to stdout from environment variables.
 #
 #   BACKEND_URL             http://host[:port] of the backend   (default http://backend-service:8080)
-#   AUTOSCALER_VIEW_URL     http://host[:port] of the autoscaler view, for /api/autoscaler
-#                           (default: BACKEND_URL, which answers 404: the page says there is none)
+#   AUTOSCALER_URL          http://host[:port] of autoscaler-view, for /api/autoscaler
+#                           (default empty: /api/autoscaler answers a JSON 503 "not configured")
 #   LISTEN_PORT             port nginx listens on               (default 8080)
 #   LISTEN_ADDRESS          address to listen on, empty = all   (default empty)
 #   SITE_ROOT               directory holding index.html        (default: ../public next to this script)
@@ -29,6 +29,7 @@ fail() {
 [ -r "$template" ] || fail "template not readable: $template"
 
 backend_url=${BACKEND_URL:-http://backend-service:8080}
+autoscaler_url=${AUTOSCALER_URL:-}
 listen_port=${LISTEN_PORT:-8080}
 listen_address=${LISTEN_ADDRESS:-}
 site_root=${SITE_ROOT:-$here/../public}
@@ -36,9 +37,9 @@ access_log=${NGINX_ACCESS_LOG:-/dev/stdout}
 error_log=${NGINX_ERROR_LOG:-stderr}
 workers=${NGINX_WORKER_PROCESSES:-auto}
 
-# server_of NAME URL: http://HOST[:PORT][/] -> HOST:PORT, with HOST a DNS name, IPv4 address or
-# [IPv6] literal. No path: nginx passes the request path on unchanged.
-server_of() {
+# upstream_server NAME URL: "host:port" for nginx's `server` from http://HOST[:PORT][/], with HOST
+# a DNS name, IPv4 address or [IPv6] literal. No path: nginx passes the request path unchanged.
+upstream_server() {
   name=$1
   url=$2
   case $url in
@@ -64,8 +65,15 @@ server_of() {
   printf '%s\n' "$server"
 }
 
-backend_server=$(server_of BACKEND_URL "$backend_url")
-view_server=$(server_of AUTOSCALER_VIEW_URL "${AUTOSCALER_VIEW_URL:-$backend_url}")
+backend_server=$(upstream_server BACKEND_URL "$backend_url")
+if [ -n "$autoscaler_url" ]; then
+  autoscaler_server=$(upstream_server AUTOSCALER_URL "$autoscaler_url")
+  autoscaler_route='proxy_pass http://autoscaler_view;'
+else
+  autoscaler_server='127.0.0.1:9 down'
+  # shellcheck disable=SC2016 # $req_id is nginx's variable
+  autoscaler_route='return 503 '"'"'{"error":"autoscaler view not configured: AUTOSCALER_URL is not set, so the autoscaler-view component is not running here","request_id":"$req_id"}'"'"';'
+fi
 
 case $listen_port in
   '' | *[!0-9]*) fail "LISTEN_PORT must be a number (got '$listen_port')" ;;
@@ -96,7 +104,8 @@ done
 # The values above hold no sed metacharacters ('|', '&', '\', newline): safe as replacements.
 out=$(sed \
   -e "s|\${BACKEND_SERVER}|$backend_server|g" \
-  -e "s|\${AUTOSCALER_VIEW_SERVER}|$view_server|g" \
+  -e "s|\${AUTOSCALER_SERVER}|$autoscaler_server|g" \
+  -e "s|\${AUTOSCALER_ROUTE}|$autoscaler_route|g" \
   -e "s|\${NGINX_LISTEN}|$listen|g" \
   -e "s|\${SITE_ROOT}|$site_root|g" \
   -e "s|\${NGINX_ACCESS_LOG}|$access_log|g" \

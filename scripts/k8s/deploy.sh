@@ -11,6 +11,9 @@
 # that sets the image tags `task build` recorded (the ones `task load` put on the nodes).
 # The Secret webapp-credentials is created once per cluster with random passwords and is
 # never written to disk; later deploys keep it (PostgreSQL was initialised with it).
+# The overlay also narrows autoscaler-view's egress to the API server's own addresses (the
+# `kubernetes` Service's ClusterIP and its EndpointSlice), each a /32, when the cluster
+# reports them; otherwise the base's kind-wide blocks stay (with a warning).
 # Add-ons: the pinned upstream manifest is downloaded once into .local/k8s/addons/NAME
 # (ADDON_MANIFEST_DIR=DIR uses DIR/NAME.yaml instead, e.g. an offline copy), patched by
 # k8s/addons/NAME, and applied server-side.
@@ -86,6 +89,51 @@ stringData:
 EOF
 }
 
+# api_server_addresses: the IPv4 addresses of the API server as pods reach it, one a line:
+# the `kubernetes` Service's ClusterIP, then its endpoints. Nothing when they cannot be read.
+api_server_addresses() {
+  local out
+  out=$({
+    kc -n default get service kubernetes -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true
+    echo
+    kc -n default get endpointslices -l kubernetes.io/service-name=kubernetes \
+      -o jsonpath='{range .items[*].endpoints[*]}{.addresses[0]}{"\n"}{end}' 2>/dev/null || true
+  })
+  printf '%s\n' "$out" | grep -E '^([0-9]{1,3}\.){3}[0-9]{1,3}$' | sort -u || true
+}
+
+# api_server_patch: the kustomize patch that replaces the view's egress blocks, or nothing.
+api_server_patch() {
+  local addrs a
+  addrs=$(api_server_addresses)
+  if [ -z "$addrs" ]; then
+    log "warning: could not read the API server's addresses; autoscaler-view keeps the base egress blocks"
+    return 0
+  fi
+  log "autoscaler-view may reach the API server at: $(echo "$addrs" | tr '\n' ' ')"
+  echo "patches:"
+  echo "  - target:"
+  echo "      kind: NetworkPolicy"
+  echo "      name: autoscaler-view"
+  echo "    patch: |-"
+  echo "      apiVersion: networking.k8s.io/v1"
+  echo "      kind: NetworkPolicy"
+  echo "      metadata:"
+  echo "        name: autoscaler-view"
+  echo "      spec:"
+  echo "        egress:"
+  echo "          - to:"
+  for a in $addrs; do
+    echo "              - ipBlock:"
+    echo "                  cidr: $a/32"
+  done
+  echo "            ports:"
+  echo "              - port: 443"
+  echo "                protocol: TCP"
+  echo "              - port: 6443"
+  echo "                protocol: TCP"
+}
+
 # render_app PART: the overlay that pins the image tags, in .local/k8s/deploy.
 render_app() {
   local part=$1 dir=$K8S_STATE_DIR/deploy c t images=''
@@ -111,6 +159,7 @@ render_app() {
       echo "images:"
       printf '%s' "$images"
     fi
+    api_server_patch
   } >"$dir/kustomization.yaml"
 }
 

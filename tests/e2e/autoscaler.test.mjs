@@ -209,20 +209,20 @@ describe("autoscaler panel, cluster mode (fake Kubernetes API -> autoscaler-view
 
     await chain.view.stop();
     const note = await waitText(page, "#hpa-note", /The autoscaler view is not running\./);
-    assert.match(note, /^Stale: showing what was read \d+s ago\. The autoscaler view is not running\. nginx answered HTTP 502 for \/api\/autoscaler/);
+    assert.match(note, /^Stale: showing what was read \d+s ago\. The autoscaler view is not running\. nginx answered HTTP 503 for \/api\/autoscaler \(autoscaler view unavailable: the autoscaler-view component does not answer\)/);
     assert.equal(await page.getAttribute("#autoscaler", "data-state"), "stale");
     assert.equal(await page.isHidden("#banner"), true, "the backend's banner is not raised for the view");
     await page.locator("#autoscaler").screenshot({ path: path.join(env.artifacts, "autoscaler-view-down.png") });
-    // Everything else in the page was fine: only the view's 502s failed.
+    // Everything else in the page was fine: only the view's 503s failed.
     assert.deepEqual(tab.seen.pageErrors, []);
-    for (const r of tab.seen.errorResponses) assert.match(`${r.status} ${r.url}`, /^502 .*\/api\/autoscaler$/);
+    for (const r of tab.seen.errorResponses) assert.match(`${r.status} ${r.url}`, /^503 .*\/api\/autoscaler$/);
 
     // A page opened while the view is down says so instead of showing a blank panel.
     const other = await openPage(browser, PHONE);
     try {
       await other.page.goto(`${base}/`);
       const first = await waitText(other.page, "#hpa-note", /not running/);
-      assert.match(first, /^The autoscaler view is not running\. nginx answered HTTP 502/);
+      assert.match(first, /^The autoscaler view is not running\. nginx answered HTTP 503/);
       assert.equal(await text(other.page, "#hpa-word"), "no data");
     } finally {
       await other.context.close();

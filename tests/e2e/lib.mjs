@@ -124,12 +124,12 @@ export async function clusterChain(name) {
       chain.view = await new View({
         dir, kube, env: { VIEW_POLL_MS: "500", VIEW_IDLE_SECONDS: "30", KUBE_TIMEOUT_MS: "1500" },
       }).start();
-      nginx.AUTOSCALER_VIEW_URL = chain.view.url;
+      nginx.AUTOSCALER_URL = chain.view.url;
       frontendSh(["start"], nginx);
     },
     async stop() {
       try {
-        if (nginx.AUTOSCALER_VIEW_URL) frontendSh(["stop"], nginx);
+        if (nginx.AUTOSCALER_URL) frontendSh(["stop"], nginx);
       } finally {
         await chain.view?.stop();
         await kube.stop();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the frontend: nginx -> backend -> PostgreSQL/Redis, started with
-# scripts/stack.sh in a temporary STACK_DIR on free loopback ports, plus the autoscaler view in
-# local mode behind nginx's /api/autoscaler, driven by Chromium through playwright-core.
+# scripts/stack.sh in a temporary STACK_DIR on free loopback ports (with the autoscaler view in
+# local mode behind nginx's /api/autoscaler), driven by Chromium through playwright-core.
 # autoscaler.test.mjs adds the cluster chain: a fake Kubernetes API server -> the autoscaler view
 # in cluster mode -> a second nginx -> the page. Screenshots go to artifacts/. About 80 s on 2 cores.
 #
@@ -54,27 +54,13 @@ while [ ${#ports[@]} -lt 5 ]; do
 done
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
+export VIEW_PORT=${ports[4]}
 export POD_NAME=e2e-backend-1
-VIEW_PORT=${ports[4]}
+# Where the cluster-chain tests find the view binary (tests/integration/harness.mjs's View).
 export VIEW_BIN=$ROOT/backend/build/release/autoscaler-view
-# nginx is rendered with this address at stack.sh up; the view starts once the backend runs.
-export AUTOSCALER_VIEW_URL=http://127.0.0.1:$VIEW_PORT
-view_pidfile=$TMP/view.pid
-
-# The autoscaler view in local mode (no KUBERNETES_SERVICE_HOST): the stack's backend process.
-start_view() {
-  env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT \
-    SERVER_PORT="$VIEW_PORT" BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
-    LOCAL_PID_FILE="$STACK_DIR/backend.pid" LOCAL_BACKEND_URL="http://127.0.0.1:$SERVER_PORT" \
-    "$VIEW_BIN" >>"$STACK_DIR/logs/autoscaler-view.log" 2>&1 </dev/null &
-  echo $! >"$view_pidfile"
-  wait_http "http://127.0.0.1:$VIEW_PORT/health/ready" 15 ||
-    die "autoscaler-view not ready after 15 s; see $STACK_DIR/logs/autoscaler-view.log"
-}
 
 cleanup() {
   local rc=$?
-  if [ -f "$view_pidfile" ] && pid_alive "$view_pidfile"; then stop_pidfile "$view_pidfile" 10 || true; fi
   "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || log "stack.sh down failed (see $STACK_DIR)"
   if [ "$rc" -ne 0 ] && [ -d "$STACK_DIR/logs" ]; then
     mkdir -p "$ARTIFACTS/e2e-logs"
@@ -92,7 +78,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start=$(date +%s)
-log "e2e: starting the stack in $STACK_DIR (backend :$SERVER_PORT, nginx :$FRONTEND_PORT)"
+log "e2e: starting the stack in $STACK_DIR (backend :$SERVER_PORT, nginx :$FRONTEND_PORT, autoscaler-view :$VIEW_PORT)"
 "$ROOT/scripts/stack.sh" up >"$TMP/stack-up.log" 2>&1 || {
   cat "$TMP/stack-up.log" >&2
   die "scripts/stack.sh up failed"
@@ -101,13 +87,13 @@ pid_alive "$STACK_DIR/nginx/nginx.pid" || die "stack.sh up did not start nginx (
 grep -q "Open http://127.0.0.1:$FRONTEND_PORT" "$TMP/stack-up.log" ||
   die "stack.sh up did not print 'Open http://127.0.0.1:$FRONTEND_PORT'"
 [ -x "$VIEW_BIN" ] || die "$VIEW_BIN missing: make -C backend"
-start_view
 
 mkdir -p "$ARTIFACTS"
 export E2E_BASE_URL=http://127.0.0.1:$FRONTEND_PORT
 export E2E_BACKEND_URL=http://127.0.0.1:$SERVER_PORT
+export E2E_VIEW_URL=http://127.0.0.1:$VIEW_PORT
 export E2E_STACK_DIR=$STACK_DIR E2E_ARTIFACTS=$ARTIFACTS E2E_POD_NAME=$POD_NAME CHROMIUM
-export E2E_VIEW_URL=$AUTOSCALER_VIEW_URL E2E_TMP=$TMP
+export E2E_TMP=$TMP
 
 # One file at a time, in this order: the last two stop servers (Redis, PostgreSQL, then the backend).
 failed=0

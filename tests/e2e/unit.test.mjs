@@ -245,6 +245,10 @@ describe("autoscaler: explained states", () => {
       assert.equal(e.title, "The autoscaler view is not running.");
       assert.match(e.text, new RegExp(`HTTP ${status}`));
     }
+    const unset = explainEndpoint({ status: 503, error: "autoscaler view not configured: AUTOSCALER_URL is not set" });
+    assert.equal(unset.title, "There is no autoscaler view here.");
+    assert.match(unset.text, /^nginx answered HTTP 503 for \/api\/autoscaler \(autoscaler view not configured: AUTOSCALER_URL is not set\): this setup does not run/);
+    assert.match(explainEndpoint({ status: 503, error: "autoscaler view unavailable: the autoscaler-view component does not answer" }).title, /is not running/);
     assert.match(explainEndpoint({ status: 0 }).text, /network error/);
     assert.match(explainEndpoint({ status: 404 }).text, /404/);
     assert.equal(isView({ mode: "cluster", hpa: {} }), true);

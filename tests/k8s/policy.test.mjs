@@ -46,7 +46,7 @@ test('workload selectors match their own pod labels, Service selectors match pod
   assert.equal(find(app, 'Service', 'postgres-service').spec.clusterIP, 'None', 'headless');
 });
 
-test('the Ingress routes /, /api and /health unchanged to services and ports that exist', () => {
+test('the Ingress routes /, /api and /health unchanged (and /api/autoscaler to nginx) to services and ports that exist', () => {
   const ing = find(app, 'Ingress', 'webapp-ingress');
   assert.equal(ing.spec.ingressClassName, 'contour');
   const annotations = Object.keys(ing.metadata.annotations || {});
@@ -56,14 +56,17 @@ test('the Ingress routes /, /api and /health unchanged to services and ports tha
   assert.equal(rules[0].host, 'webapp.local');
   const routes = {};
   for (const p of rules[0].http.paths) {
-    assert.equal(p.pathType, 'Prefix', p.path);
+    // Exact, so that it wins over the /api prefix: nginx proxies it to autoscaler-view.
+    assert.equal(p.pathType, p.path === '/api/autoscaler' ? 'Exact' : 'Prefix', p.path);
     const svc = find(app, 'Service', p.backend.service.name);
     const port = p.backend.service.port;
     assert.ok(svc.spec.ports.some((sp) => (port.name ? sp.name === port.name : sp.port === port.number)),
       `${p.path}: ${svc.metadata.name} has no port ${JSON.stringify(port)}`);
     routes[p.path] = svc.metadata.name;
   }
-  assert.deepEqual(routes, { '/': 'frontend-service', '/api': 'backend-service', '/health': 'backend-service' });
+  assert.deepEqual(routes, {
+    '/': 'frontend-service', '/api': 'backend-service', '/health': 'backend-service', '/api/autoscaler': 'frontend-service',
+  });
 });
 
 test('the HPA scales the backend Deployment 2..10 on CPU at 50%, which has CPU requests', () => {
@@ -97,7 +100,8 @@ test('every container has requests, limits, probes and the restricted security c
   for (const w of workloads) {
     const spec = podTemplate(w).spec;
     const id = objectId(w);
-    assert.equal(spec.automountServiceAccountToken, false, `${id}: no API token in the pod`);
+    // Only autoscaler-view reads the API (tests/k8s/autoscaler-view.test.mjs checks its rights).
+    assert.equal(spec.automountServiceAccountToken, w.metadata.name === 'autoscaler-view', `${id}: API token only in autoscaler-view`);
     assert.equal(spec.enableServiceLinks, false, `${id}: no injected service variables`);
     const psc = spec.securityContext || {};
     for (const c of containersOf(w)) {
@@ -304,6 +308,10 @@ function endpoints() {
     { id: 'coredns', ns: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, ports: [[53, 'UDP', 'dns'], [53, 'TCP', 'dns-tcp']] },
     { id: 'other-pod', ns: 'default', labels: { app: 'other' }, ports: [[8080, 'TCP', 'http']] },
     { id: 'internet', external: '203.0.113.10', ports: [[443, 'TCP', ''], [53, 'UDP', '']] },
+    // The API server of a kind cluster: the `kubernetes` Service address, and the control-plane
+    // node where kube-apiserver listens (what the Service address is translated to).
+    { id: 'kubernetes-service', external: '10.96.0.1', ports: [[443, 'TCP', 'https']] },
+    { id: 'apiserver', external: '172.18.0.2', ports: [[6443, 'TCP', 'https']] },
   ];
   for (const w of workloads) {
     eps.push({
@@ -387,6 +395,8 @@ test('NetworkPolicies deny by default and allow exactly the flows the applicatio
     'envoy -> frontend:8080/TCP', 'envoy -> backend:8080/TCP',
     'frontend -> backend:8080/TCP', 'load-generator -> backend:8080/TCP',
     'backend -> postgres:5432/TCP', 'backend -> redis:6379/TCP',
+    'frontend -> autoscaler-view:8080/TCP',
+    'autoscaler-view -> kubernetes-service:443/TCP', 'autoscaler-view -> apiserver:6443/TCP',
     ...dns('backend'), ...dns('frontend'), ...dns('load-generator'),
   ];
   assert.deepEqual([...new Set(got)].sort(), want.sort());
@@ -399,6 +409,9 @@ test('the NetworkPolicy evaluator itself tells allowed from denied', () => {
   assert.ok(!allowed(policies, eps.frontend, eps.postgres, 5432, 'TCP'));
   assert.ok(!allowed(policies, eps['other-pod'], eps.backend, 8080, 'TCP'));
   assert.ok(!allowed(policies, eps.backend, eps.internet, 443, 'TCP'));
+  assert.ok(!allowed(policies, eps['autoscaler-view'], eps.internet, 443, 'TCP'), 'the view reaches the API server only');
+  assert.ok(!allowed(policies, eps.backend, eps.apiserver, 6443, 'TCP'), 'the backend never reaches the API server');
+  assert.ok(!allowed(policies, eps.envoy, eps['autoscaler-view'], 8080, 'TCP'), 'the view is reached through nginx only');
   // Without the default deny and the backend's policy, anything could reach the backend.
   const loose = policies.filter((p) => !['default-deny', 'backend'].includes(p.metadata.name));
   assert.ok(allowed(loose, eps['other-pod'], eps.backend, 8080, 'TCP'));

@@ -6,6 +6,8 @@
 #                       routes, probes and drain, NetworkPolicy flows
 #   components.test.mjs Redis with the Deployment's arguments and probe; the load
 #                       generator's script under busybox against the real backend
+#   autoscaler-view.test.mjs  RBAC and tokens (least privilege), the view wired to nginx and
+#                       the API server, the real binary with the Deployment's settings
 #   taskfile.test.mjs   every task, and `task setup` step by step against stand-in
 #                       docker/kind/kubectl/curl that record their calls
 # No cluster is needed (none can run here). About 45 s on 2 cores.
@@ -51,6 +53,6 @@ fi
 status=0
 node --test --test-concurrency=4 --test-reporter=spec \
   tests/k8s/manifests.test.mjs tests/k8s/policy.test.mjs tests/k8s/components.test.mjs \
-  tests/k8s/taskfile.test.mjs || status=$?
+  tests/k8s/taskfile.test.mjs tests/k8s/autoscaler-view.test.mjs || status=$?
 echo "tests/k8s: finished in $(($(date +%s) - started))s (exit $status)"
 exit "$status"

@@ -178,6 +178,10 @@ test('task setup runs doctor, cluster, add-ons, build, load, deploy, wait, verif
       .filter((i) => i.startsWith('localhost/')).sort();
     assert.deepEqual(deployed, built, 'the tags deployed are the tags built and loaded');
     assert.equal(find(objs, 'Deployment', 'backend').metadata.namespace, 'webapp');
+    // autoscaler-view's egress narrowed to the addresses the cluster reports for its API server.
+    const viewEgress = find(objs, 'NetworkPolicy', 'autoscaler-view').spec.egress;
+    assert.deepEqual(viewEgress.flatMap((r) => r.to.map((t) => t.ipBlock.cidr)).sort(), ['10.96.0.1/32', '172.18.0.2/32']);
+    assert.deepEqual(viewEgress[0].ports.map((p) => p.port), [443, 6443]);
 
     // Every kubectl call names the kind cluster's context: no other cluster is touched.
     for (const c of calls.filter((x) => x[0] === 'kubectl' && x[1] !== 'version')) {

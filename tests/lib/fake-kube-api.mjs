@@ -10,6 +10,8 @@
 //   kube.respond('metrics', { status: 404 })   // 'hpa' | 'pods' | 'metrics' | 'events'
 //   kube.respond('hpa', { delayMs: 5000 })     // answer late; respond(r, null) goes back to normal
 //   kube.rotateToken()  // a new token in saDir/token; the old one gets 401 from now on
+//   kube.rotateToken({ inPlace: true })  // the same, invisible to stat(): only a 401 tells
+//   kube.revokeToken()  // the server accepts only a new token that is not written anywhere yet
 //   kube.calls()        // { hpa, pods, metrics, events, unauthorized, total } since start/reset
 //   kube.resetCalls(); kube.lastQuery.pods  // the query string of the last pods read
 //   await kube.down(); await kube.up()      // close the listener (and open connections), reopen
@@ -28,7 +30,7 @@
 //   Errors: apimachinery metav1.Status (kind Status, status Failure, reason, code).
 import { createServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, renameSync, statSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -59,8 +61,11 @@ function makeServerCert(caDir) {
 const newToken = () => `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString('base64url')}.${randomBytes(16).toString('base64url')}`;
 
 // Write a file the way the kubelet updates projected volumes: a new file renamed over the old.
+// Its times are whole seconds, so that rotateToken({ inPlace }) can put them back exactly.
 function writeAtomic(path, text) {
   writeFileSync(`${path}.tmp`, text);
+  const sec = Math.floor(Date.now() / 1000);
+  utimesSync(`${path}.tmp`, sec, sec);
   renameSync(`${path}.tmp`, path);
 }
 
@@ -104,7 +109,8 @@ export async function startFakeKube({ dir, namespace = 'webapp', hpaName = 'back
   const hpaObject = () => {
     const s = state;
     const at = s.lastScaleTime ?? iso(t0 - 600000);
-    const scaling = s.desired !== s.replicas;
+    // The controller reports SucceededRescale until its next sync (15 s) finds nothing to do.
+    const scaling = s.desired !== s.replicas || (s.lastScaleTime && Date.now() - Date.parse(s.lastScaleTime) < 15000);
     return {
       kind: 'HorizontalPodAutoscaler', apiVersion: 'autoscaling/v2',
       metadata: { name: hpaName, namespace, uid: '3b0e4f2a-6c1d-4e55-9a51-2f1e0c7d9a10',
@@ -283,9 +289,24 @@ export async function startFakeKube({ dir, namespace = 'webapp', hpaName = 'back
       if (!RESOURCES.includes(resource)) throw new Error(`respond: unknown resource ${resource}`);
       if (how) overrides[resource] = how; else delete overrides[resource];
     },
-    rotateToken() {
+    // inPlace: same inode, same size, mtime put back: a change no stat() can see, so only a
+    // 401 tells the client to read the file again.
+    rotateToken({ inPlace = false } = {}) {
       token = newToken();
-      writeAtomic(join(saDir, 'token'), token);
+      const path = join(saDir, 'token');
+      if (!inPlace) {
+        writeAtomic(path, token);
+        return token;
+      }
+      const st = statSync(path);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, token, 0);
+      closeSync(fd);
+      utimesSync(path, Math.round(st.atimeMs / 1000), Math.round(st.mtimeMs / 1000));
+      return token;
+    },
+    revokeToken() {
+      token = newToken();
       return token;
     },
     calls: () => ({ ...counts }),

@@ -460,12 +460,13 @@ static json_t *render_hpa(const struct snapshot *s)
 	static const char *const nulls[] = {
 	    "min_replicas",           "max_replicas",           "current_replicas",
 	    "desired_replicas",       "target_cpu_utilization", "current_cpu_utilization",
-	    "current_cpu_millicores", "last_scale_time",        "behavior",
+	    "current_cpu_millicores", "last_scale_time",
 	};
 	json_object_set_new(o, "name", json_string(s->hpa_name));
 	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
 		json_object_set_new(o, nulls[i], json_null());
 	json_object_set_new(o, "conditions", json_array());
+	json_object_set_new(o, "behavior", json_null());
 	return o;
 }
 

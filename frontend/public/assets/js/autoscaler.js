@@ -285,10 +285,12 @@ export function explainSource(name, part, { hint = "", hpaName = "backend-hpa", 
 
 /**
  * Why GET /api/autoscaler itself did not give the panel its JSON, from an api.js result:
- * {kind, title, text}. The endpoint answers 200 whenever the autoscaler view runs.
+ * {kind, title, text}. The endpoint answers 200 whenever the autoscaler view runs; nginx
+ * answers 503 (with a JSON error saying why) when the view is not configured or not answering.
  */
 export function explainEndpoint(r) {
   const status = r ? r.status : 0;
+  const said = r && typeof r.error === "string" && r.error && !/^HTTP \d/.test(r.error) ? r.error : "";
   if (!status) {
     return {
       kind: "down",
@@ -297,10 +299,15 @@ export function explainEndpoint(r) {
     };
   }
   if (status === 502 || status === 503 || status === 504) {
+    const configured = !/not configured/i.test(said);
     return {
       kind: "down",
-      title: "The autoscaler view is not running.",
-      text: `nginx answered HTTP ${status} for /api/autoscaler: the component that reads the Kubernetes API is down or not started. The rest of the page works without it.`,
+      title: configured ? "The autoscaler view is not running." : "There is no autoscaler view here.",
+      text: `nginx answered HTTP ${status} for /api/autoscaler${said ? ` (${said})` : ""}: ` +
+        (configured
+          ? "the component that reads the Kubernetes API is down or not started."
+          : "this setup does not run the component that reads the Kubernetes API.") +
+        " The rest of the page works without it.",
     };
   }
   if (status === 404) {
@@ -313,7 +320,7 @@ export function explainEndpoint(r) {
   if (status === 200) {
     return { kind: "error", title: "The autoscaler view answered nonsense.", text: "HTTP 200, but not the JSON the page expects." };
   }
-  return { kind: "error", title: "The autoscaler view failed.", text: `HTTP ${status} for /api/autoscaler.` };
+  return { kind: "error", title: "The autoscaler view failed.", text: `HTTP ${status} for /api/autoscaler${said ? ` (${said})` : ""}.` };
 }
 
 /** Whether a body looks like the contract's JSON (enough for the panel to render it). */
