@@ -55,6 +55,9 @@ done
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
 export VIEW_PORT=${ports[4]}
+# What stack.sh gives nginx for /api/autoscaler, so that the tests that rerun scripts/frontend.sh
+# (nginx.test.mjs) render the same configuration instead of one without the view.
+export AUTOSCALER_URL=http://127.0.0.1:$VIEW_PORT
 export POD_NAME=e2e-backend-1
 # Where the cluster-chain tests find the view binary (tests/integration/harness.mjs's View).
 export VIEW_BIN=$ROOT/backend/build/release/autoscaler-view
