@@ -3,7 +3,8 @@
 # scripts/stack.sh in a temporary STACK_DIR on free loopback ports (with the autoscaler view in
 # local mode behind nginx's /api/autoscaler), driven by Chromium through playwright-core.
 # autoscaler.test.mjs adds the cluster chain: a fake Kubernetes API server -> the autoscaler view
-# in cluster mode -> a second nginx -> the page. Screenshots go to artifacts/. About 80 s on 2 cores.
+# in cluster mode -> a second nginx -> the page; a11y.test.mjs runs axe-core. Screenshots go to
+# artifacts/. About 5 minutes on 2 cores shared with other work (load average about 20).
 #
 #   tests/e2e/run.sh            all of it
 #   tests/e2e/run.sh NAME...    only the named files (e.g. unit autoscaler)
