@@ -1,8 +1,13 @@
 // Shared helpers for the e2e tests. tests/e2e/run.sh starts the stack and sets the E2E_* variables.
 
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { freePort, View } from "../integration/harness.mjs";
+import { startFakeKube } from "../lib/fake-kube-api.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(ROOT, "package.json"));
@@ -19,6 +24,8 @@ export const env = {
   get stackDir() { return need("E2E_STACK_DIR"); },
   get artifacts() { return process.env.E2E_ARTIFACTS || path.join(ROOT, "artifacts"); },
   get pod() { return need("E2E_POD_NAME"); },
+  get view() { return need("E2E_VIEW_URL"); },
+  get tmp() { return need("E2E_TMP"); },
 };
 
 export const CHROMIUM_ARGS = [
@@ -57,6 +64,80 @@ export async function openPage(browser, { width = 1440, height = 1000 } = {}) {
     for (const k of Object.keys(seen)) seen[k].length = 0;
   };
   return { context, page, seen, reset };
+}
+
+/** A page in a context that lets axe-core's script in (the site's CSP forbids injected scripts). */
+export async function openAxePage(browser, viewport) {
+  const context = await browser.newContext({ viewport, bypassCSP: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  return { context, page, pageErrors };
+}
+
+/**
+ * axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now: the violations, each as
+ * "rule (impact): help -- targets" (an empty list is a pass).
+ */
+export async function axeViolations(page) {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} -- ${v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary}`).join(" | ")}`,
+  );
+}
+
+/**
+ * scripts/frontend.sh with exactly the given stack settings (never the caller's), e.g. a
+ * second nginx in front of the same backend and another autoscaler view.
+ */
+export function frontendSh(args, settings) {
+  const r = spawnSync(path.join(ROOT, "scripts/frontend.sh"), args, {
+    encoding: "utf8",
+    env: { ...process.env, NGINX_WORKER_PROCESSES: "1", ...settings },
+    timeout: 30000,
+  });
+  if (r.status !== 0) throw new Error(`frontend.sh ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return r;
+}
+
+/**
+ * The cluster chain for the autoscaler panel: the fake Kubernetes API server -> autoscaler-view
+ * in cluster mode -> a second nginx (scripts/frontend.sh in its own STACK_DIR, the stack's real
+ * backend behind it). Returns {kube, view, base, restartView(), stop()}.
+ */
+export async function clusterChain(name) {
+  const dir = fs.mkdtempSync(path.join(env.tmp, `${name}-`));
+  const kube = await startFakeKube({ dir });
+  const port = await freePort();
+  const nginx = { STACK_DIR: path.join(dir, "stack"), FRONTEND_PORT: String(port), BACKEND_URL: env.backend };
+  const chain = {
+    kube,
+    view: null,
+    base: `http://127.0.0.1:${port}`,
+    // A view on a new port, and nginx (re)started to send /api/autoscaler to it.
+    async restartView() {
+      await chain.view?.stop();
+      chain.view = await new View({
+        dir, kube, env: { VIEW_POLL_MS: "500", VIEW_IDLE_SECONDS: "30", KUBE_TIMEOUT_MS: "1500" },
+      }).start();
+      nginx.AUTOSCALER_URL = chain.view.url;
+      frontendSh(["start"], nginx);
+    },
+    async stop() {
+      try {
+        if (nginx.AUTOSCALER_URL) frontendSh(["stop"], nginx);
+      } finally {
+        await chain.view?.stop();
+        await kube.stop();
+      }
+    },
+  };
+  await chain.restartView();
+  return chain;
 }
 
 /** Poll fn until it returns a truthy value; fail with `message` after `timeout` ms. */

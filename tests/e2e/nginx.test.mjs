@@ -23,6 +23,7 @@ function frontendSh(args, extra = {}) {
       STACK_DIR: env.stackDir,
       FRONTEND_PORT: new URL(env.base).port,
       BACKEND_URL: env.backend,
+      AUTOSCALER_URL: env.view,
       NGINX_WORKER_PROCESSES: "2",
       ...extra,
     },

@@ -34,8 +34,10 @@ export function parseLink(header) {
  *   field (validation error field), servedBy, requestId, cache, links, retryAfter,
  *   unavailable: true when the backend could not be reached (network error, or nginx's
  *   own 502/504, which carry no X-Served-By).
+ * announce: false keeps the result from the onResponse() listeners (a request that is not
+ * the backend's, like the autoscaler view's, must not raise the "backend unavailable" banner).
  */
-export async function api(path, { method = "GET", body, signal, quiet = false } = {}) {
+export async function api(path, { method = "GET", body, signal, quiet = false, announce = true } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, signal, cache: "no-store" };
   if (body !== undefined) {
@@ -56,7 +58,7 @@ export async function api(path, { method = "GET", body, signal, quiet = false } 
     result.ms = performance.now() - t0;
     result.unavailable = true;
     result.error = "the server could not be reached (network error)";
-    emit(result);
+    if (announce) emit(result);
     return result;
   }
   result.status = res.status;
@@ -87,7 +89,7 @@ export async function api(path, { method = "GET", body, signal, quiet = false } 
     // from the proxy in front (nginx's JSON 502/504): the backend is not reachable.
     result.unavailable = res.status >= 500 && !result.servedBy;
   }
-  emit(result);
+  if (announce) emit(result);
   return result;
 }
 

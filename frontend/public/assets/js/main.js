@@ -2,6 +2,8 @@
 // says plainly when the backend cannot be reached.
 
 import { api, describeError, onResponse } from "./api.js";
+import { expectedLoadText, ReplicaHistory } from "./autoscaler.js";
+import { AutoscalerPanel } from "./autoscaler-panel.js";
 import { Chart } from "./chart.js";
 import { LoadGenerator, MAX_LOAD_MS } from "./load.js";
 import { ServedBy, Timeline } from "./stats.js";
@@ -12,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 
 const timeline = new Timeline(120);
 const servedBy = new ServedBy(10000, 30000);
+const replicas = new ReplicaHistory(120);
 const chart = new Chart($("chart"));
 
 // ---------- banner: backend unavailable / degraded ----------
@@ -98,8 +101,17 @@ function concurrency() {
   return Math.min(16, Math.max(1, Math.round(Number(concurrencyInput.value)) || 1));
 }
 
+// What the cluster should settle on for this many load workers (live numbers when known).
+function renderExpected() {
+  const { text, replicas: n } = expectedLoadText(concurrency(), autoscaler.view);
+  const el = $("expected-replicas");
+  if (el.textContent !== text) el.textContent = text;
+  el.dataset.replicas = String(n);
+}
+
 concurrencyInput.addEventListener("input", () => {
   $("concurrency-value").textContent = String(concurrency());
+  renderExpected();
 });
 
 function recordStress(r) {
@@ -244,7 +256,9 @@ function tick() {
   $("tile-errors").textContent = String(s.errors);
   $("tile-errors").dataset.nonzero = String(s.errors > 0);
   $("tile-inflight").textContent = String(generator.inFlight);
-  chart.update(timeline.series(now));
+  chart.update(timeline.series(now), replicas.series(now));
+  const summary = chart.describe();
+  if ($("chart-summary").textContent !== summary) $("chart-summary").textContent = summary;
   renderServedBy(now);
   if (generator.running) renderLoadState();
 }
@@ -253,9 +267,19 @@ function tick() {
 
 const users = new Users({ onUnavailable: backendUnavailable });
 const status = new StatusBar({ intervalMs: 5000, onHealth });
+const autoscaler = new AutoscalerPanel({
+  onView: (view, at) => {
+    replicas.add(at, view.hpa.current_replicas, view.hpa.desired_replicas);
+    chart.setReplicaMax(view.hpa.max_replicas);
+    chart.update(timeline.series(at), replicas.series(at));
+  },
+  onChange: renderExpected,
+});
 
 renderLoadState();
+renderExpected();
 status.start();
+autoscaler.start();
 users.reload();
 tick();
 setInterval(tick, 1000);
@@ -265,5 +289,8 @@ window.autoscalingDemo = Object.freeze({
   timeline,
   servedBy,
   generator,
+  replicas,
+  autoscaler,
+  chart,
   refreshStatus: () => status.refresh(),
 });
