@@ -24,7 +24,7 @@ for (const via of VIA) describe(`via ${via}`, () => {
   const create = (name, email) => request(url, '/api/users', { method: 'POST', body: { name, email } });
 
   before(async () => {
-    be = await new Backend(deps, { STRESS_SLOTS: '1', DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) }).start();
+    be = await new Backend(deps, { STRESS_SLOTS: '1', STRESS_WAIT_MS: '200', DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS) }).start();
     // Each pass starts from an empty table and an empty cache (the backend has migrated).
     deps.psql('TRUNCATE users RESTART IDENTITY');
     deps.redis('FLUSHALL');
@@ -152,7 +152,7 @@ for (const via of VIA) describe(`via ${via}`, () => {
     assert.equal((await request(url, '/health/live')).status, 200);
   });
 
-  test('every stress slot busy: 429 with Retry-After', async () => {
+  test('every stress slot busy for STRESS_WAIT_MS (200): 429 with Retry-After', async () => {
     const burn = request(url, '/api/stress?ms=1000', { timeout: 20000 });
     let busy;
     for (let i = 0; i < 40; i++) {

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKube } from '../lib/fake-kube-api.mjs';
-import { Deps, Backend, View, ROOT, freePort, request, sleep } from './harness.mjs';
+import { Deps, Backend, View, ROOT, freePort, request, viewRequest, sleep } from './harness.mjs';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const STATES = ['ok', 'starting', 'forbidden', 'unauthorized', 'not_found', 'timeout', 'unreachable', 'error', 'local'];
@@ -57,7 +57,7 @@ function checkShape(d) {
 test('cluster mode: the contract, from starting to the 2 -> 6 scale-up', async () => {
   kube.setState({ replicas: 2, desired: 2, utilization: 40, events: [], lastScaleTime: null, pendingPods: 0 });
   await withView({}, async (view) => {
-    const first = await request(view.url, '/api/autoscaler');
+    const first = await viewRequest(view.url, '/api/autoscaler');
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('cache-control'), 'no-store');
     assert.match(first.headers.get('content-type'), /^application\/json/);
@@ -127,16 +127,16 @@ test('cluster mode: the contract, from starting to the 2 -> 6 scale-up', async (
 
 test('HTTP: health, JSON 404 and 405, no body needed', async () => {
   await withView({}, async (view) => {
-    assert.deepEqual((await request(view.url, '/health/live')).json, { status: 'alive' });
-    assert.deepEqual((await request(view.url, '/health/ready')).json, { status: 'ready' });
-    const nf = await request(view.url, '/api/autoscaler/x');
+    assert.deepEqual((await viewRequest(view.url, '/health/live')).json, { status: 'alive' });
+    assert.deepEqual((await viewRequest(view.url, '/health/ready')).json, { status: 'ready' });
+    const nf = await viewRequest(view.url, '/api/autoscaler/x');
     assert.equal(nf.status, 404);
     assert.equal(nf.json.error, 'not found');
-    const na = await request(view.url, '/api/autoscaler', { method: 'POST', body: {} });
+    const na = await viewRequest(view.url, '/api/autoscaler', { method: 'POST', body: {} });
     assert.equal(na.status, 405);
     assert.equal(na.json.error, 'method not allowed');
     assert.equal(na.headers.get('allow'), 'GET, HEAD');
-    assert.equal((await request(view.url, '/api/autoscaler', { method: 'HEAD' })).status, 200);
+    assert.equal((await viewRequest(view.url, '/api/autoscaler', { method: 'HEAD' })).status, 200);
   });
 });
 
@@ -148,7 +148,7 @@ test('one reader for every browser: 40 clients polling cost the same API calls a
     let answered = 0;
     await Promise.all(Array.from({ length: 40 }, async () => {
       while (Date.now() - t0 < 3000) {
-        const r = await request(view.url, '/api/autoscaler');
+        const r = await viewRequest(view.url, '/api/autoscaler');
         assert.equal(r.status, 200);
         answered++;
         await sleep(20);
@@ -171,7 +171,7 @@ test('nobody watching: no API call after VIEW_IDLE_SECONDS, reads again on the n
     kube.resetCalls();
     await sleep(2500);
     assert.deepEqual(kube.calls(), { hpa: 0, pods: 0, metrics: 0, events: 0, unauthorized: 0, total: 0 }, 'no call while idle');
-    const stale = await request(view.url, '/api/autoscaler');
+    const stale = await viewRequest(view.url, '/api/autoscaler');
     assert.equal(stale.json.hpa.state, 'ok', 'the last document at once');
     await sleep(700);
     assert.ok(kube.calls().hpa >= 1, 'reading again');
@@ -189,7 +189,7 @@ test('a slow API: state timeout within KUBE_TIMEOUT_MS, the endpoint still answe
     assert.equal(d.hpa.max_replicas, 10, 'stale data kept');
     assert.equal(d.pods.state, 'ok', 'other sources unaffected');
     for (let i = 0; i < 5; i++) {
-      const r = await request(view.url, '/api/autoscaler');
+      const r = await viewRequest(view.url, '/api/autoscaler');
       assert.ok(r.ms < 1000, `answered in ${r.ms.toFixed(0)} ms while the reader waits 2.5 s on the API`);
     }
     kube.respond('hpa', null);
@@ -204,7 +204,7 @@ test('token: a rotated file is read again; a refused token is unauthorized until
     kube.rotateToken();
     const t0 = Date.now();
     while (Date.now() - t0 < 1200) {
-      assert.ok(allOk((await request(view.url, '/api/autoscaler')).json), 'ok throughout the rotation');
+      assert.ok(allOk((await viewRequest(view.url, '/api/autoscaler')).json), 'ok throughout the rotation');
       await sleep(50);
     }
     // Rewritten in place (no stat() change): the 401 makes it read the file again and retry once.
@@ -212,7 +212,7 @@ test('token: a rotated file is read again; a refused token is unauthorized until
     kube.rotateToken({ inPlace: true });
     const t1 = Date.now();
     while (Date.now() - t1 < 1200) {
-      assert.ok(allOk((await request(view.url, '/api/autoscaler')).json), 'ok throughout the in-place rotation');
+      assert.ok(allOk((await viewRequest(view.url, '/api/autoscaler')).json), 'ok throughout the in-place rotation');
       await sleep(50);
     }
     assert.equal(kube.calls().unauthorized, 1, 'one refused call, then the fresh token');
@@ -290,7 +290,7 @@ test('API server down: unreachable within the timeout, then recovery by itself',
       const d = await view.until((x) => ['hpa', 'pods', 'metrics', 'events'].every((s) => x[s].state === 'unreachable'));
       assert.match(d.hpa.message, /^cannot reach the API server: /);
       assert.equal(d.hpa.max_replicas, 10, 'stale data kept');
-      const r = await request(view.url, '/api/autoscaler');
+      const r = await viewRequest(view.url, '/api/autoscaler');
       assert.ok(r.ms < 1000, `answered in ${r.ms.toFixed(0)} ms`);
     } finally {
       await kube.up();
@@ -381,7 +381,7 @@ async function startNginx(prefix, env) {
     { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    try { if ((await request(url, '/healthz', { timeout: 500 })).status === 200) break; } catch { await sleep(50); }
+    try { if ((await viewRequest(url, '/healthz', { timeout: 500 })).status === 200) break; } catch { await sleep(50); }
   }
   return { url, stop: () => new Promise((resolve) => { proc.on('exit', resolve); proc.kill('SIGQUIT'); }) };
 }
@@ -392,21 +392,21 @@ test('nginx: /api/autoscaler proxied to the view; JSON 503 when not configured o
   const unset = await startNginx(join(dir, 'nginx-off'), {});
   try {
     await view.until(allOk);
-    const r = await request(viaNginx.url, '/api/autoscaler');
+    const r = await viewRequest(viaNginx.url, '/api/autoscaler');
     assert.equal(r.status, 200);
     assert.equal(r.json.mode, 'cluster');
     assert.equal(r.headers.get('cache-control'), 'no-store');
-    const off = await request(unset.url, '/api/autoscaler');
+    const off = await viewRequest(unset.url, '/api/autoscaler');
     assert.equal(off.status, 503);
     assert.match(off.headers.get('content-type'), /^application\/json/);
     assert.match(off.json.error, /^autoscaler view not configured/);
     assert.ok(off.json.request_id);
-    assert.equal((await request(unset.url, '/api/users')).status, 502, 'other /api/ paths still go to the backend');
+    assert.equal((await viewRequest(unset.url, '/api/users')).status, 502, 'other /api/ paths still go to the backend');
   } finally {
     assert.equal((await view.stop()).code, 0);
   }
   try {
-    const down = await request(viaNginx.url, '/api/autoscaler');
+    const down = await viewRequest(viaNginx.url, '/api/autoscaler');
     assert.equal(down.status, 503);
     assert.match(down.json.error, /^autoscaler view unavailable/);
   } finally {
