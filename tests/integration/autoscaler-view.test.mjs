@@ -2,11 +2,11 @@
 // tests/lib/fake-kube-api.mjs, and in local mode against a real backend.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKube } from '../lib/fake-kube-api.mjs';
+import { Frontend } from '../lib/frontend.mjs';
 import { Deps, Backend, View, ROOT, freePort, request, viewRequest, sleep } from './harness.mjs';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -368,29 +368,13 @@ test('local mode against a real backend: one process, CPU from /proc, readiness 
 });
 
 // nginx from the real template: /api/autoscaler proxied to the view, or a JSON 503 saying why not.
-async function startNginx(prefix, env) {
-  mkdirSync(prefix, { recursive: true });
-  const port = await freePort();
-  const conf = execFileSync('sh', [join(ROOT, 'frontend/nginx/render.sh')], {
-    env: { PATH: process.env.PATH, LISTEN_ADDRESS: '127.0.0.1', LISTEN_PORT: String(port), BACKEND_URL: 'http://127.0.0.1:9',
-      NGINX_ACCESS_LOG: join(prefix, 'access.log'), NGINX_ERROR_LOG: join(prefix, 'error.log'), NGINX_WORKER_PROCESSES: '1', ...env },
-    encoding: 'utf8',
-  });
-  writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const proc = spawn('nginx', ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log'), '-g', 'daemon off;'],
-    { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await viewRequest(url, '/healthz', { timeout: 500 })).status === 200) break; } catch { await sleep(50); }
-  }
-  return { url, stop: () => new Promise((resolve) => { proc.on('exit', resolve); proc.kill('SIGQUIT'); }) };
-}
-
 test('nginx: /api/autoscaler proxied to the view; JSON 503 when not configured or not running', async () => {
   const view = await new View({ dir, kube }).start();
-  const viaNginx = await startNginx(join(dir, 'nginx-on'), { AUTOSCALER_URL: view.url });
-  const unset = await startNginx(join(dir, 'nginx-off'), {});
+  const viaNginx = new Frontend(dir, 'http://127.0.0.1:9', { name: 'nginx-on', env: { AUTOSCALER_URL: view.url } });
+  const unset = new Frontend(dir, 'http://127.0.0.1:9', { name: 'nginx-off' });
   try {
+    await viaNginx.start(await freePort());
+    await unset.start(await freePort());
     await view.until(allOk);
     const r = await viewRequest(viaNginx.url, '/api/autoscaler');
     assert.equal(r.status, 200);
@@ -402,14 +386,13 @@ test('nginx: /api/autoscaler proxied to the view; JSON 503 when not configured o
     assert.match(off.json.error, /^autoscaler view not configured/);
     assert.ok(off.json.request_id);
     assert.equal((await viewRequest(unset.url, '/api/users')).status, 502, 'other /api/ paths still go to the backend');
-  } finally {
+
     assert.equal((await view.stop()).code, 0);
-  }
-  try {
     const down = await viewRequest(viaNginx.url, '/api/autoscaler');
     assert.equal(down.status, 503);
     assert.match(down.json.error, /^autoscaler view unavailable/);
   } finally {
+    await view.stop().catch(() => {});
     await viaNginx.stop();
     await unset.stop();
   }

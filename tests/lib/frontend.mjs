@@ -15,9 +15,11 @@ function alive(pid) {
 
 export class Frontend {
   // dir must be traversable by nginx's worker user (nobody when run as root).
-  constructor(dir, backendUrl) {
-    this.dir = join(dir, 'frontend');
+  // name: the subdirectory (several in one dir); env: more template variables (AUTOSCALER_URL).
+  constructor(dir, backendUrl, { name = 'frontend', env = {} } = {}) {
+    this.dir = join(dir, name);
     this.backendUrl = backendUrl;
+    this.env = env;
   }
   async start(port) {
     this.port = port;
@@ -30,7 +32,7 @@ export class Frontend {
       env: {
         PATH: process.env.PATH, BACKEND_URL: this.backendUrl, LISTEN_ADDRESS: '127.0.0.1',
         LISTEN_PORT: String(port), NGINX_ACCESS_LOG: join(this.dir, 'access.log'),
-        NGINX_ERROR_LOG: this.errorLog, NGINX_WORKER_PROCESSES: '1',
+        NGINX_ERROR_LOG: this.errorLog, NGINX_WORKER_PROCESSES: '1', ...this.env,
       },
     });
     writeFileSync(this.conf, conf);
