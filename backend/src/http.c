@@ -18,6 +18,9 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "request.h"
+#include "router.h"
+#include "routes.h"
 #include "workers.h"
 
 #define PATH_LOG_MAX 200
@@ -57,7 +60,7 @@ struct req_ctx {
 	struct request req;
 	struct response res;
 	struct work work;
-	struct workers *offload_to; /* the handler asked to go on on one of these */
+	int offload_to; /* enum offload + 1: the handler asked to go on on a worker */
 	int done;    /* the worker has answered: send res */
 };
 
@@ -78,54 +81,9 @@ int http_request_id_valid(const char *id)
 	return n > 0;
 }
 
-int request_offload(const struct request *req, enum offload kind)
+static const char *query_value(void *conn, const char *key)
 {
-	struct req_ctx *ctx = container_of(req, struct req_ctx, req);
-	if (req->offloaded || ctx->srv->workers[kind] == NULL)
-		return 0;
-	ctx->offload_to = ctx->srv->workers[kind];
-	return 1;
-}
-
-const char *request_query(const struct request *req, const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-void response_body(struct response *res, int status, char *body, size_t len)
-{
-	free(res->body);
-	res->status = status;
-	res->body = body;
-	res->body_len = len;
-	res->static_body = NULL;
-}
-
-void response_static(struct response *res, int status, const char *body)
-{
-	response_body(res, status, NULL, 0);
-	res->static_body = body;
-}
-
-void response_json(struct response *res, int status, json_t *json)
-{
-	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-	json_decref(json);
-	if (text == NULL) {
-		static const char oom[] = "{\"error\":\"internal error\"}";
-		text = strdup(oom);
-		status = 500;
-	}
-	response_body(res, status, text, text ? strlen(text) : 0);
-}
-
-void response_error(struct response *res, const struct request *req, int status,
-		    const char *message, const char *field)
-{
-	json_t *err = json_pack("{s:s, s:s}", "error", message, "request_id", req->request_id);
-	if (err != NULL && field != NULL)
-		json_object_set_new(err, "field", json_string(field));
-	response_json(res, status, err);
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -146,7 +104,7 @@ static struct req_ctx *ctx_create(struct http_server *srv, const char *url)
 	size_t n = strlen(url);
 	memcpy(ctx->path, url, n > PATH_LOG_MAX ? PATH_LOG_MAX : n);
 	atomic_fetch_add(&srv->in_flight, 1);
-	atomic_fetch_add(&srv->app->metrics->in_flight, 1);
+	metrics_request_started(srv->app->metrics);
 	return ctx;
 }
 
@@ -178,7 +136,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	double ms = clock_ms_since(&ctx->t0);
 	/* A request that never got an answer from us (bad HTTP, client gone) counts as 0. */
 	int status = ctx->status;
-	metrics_observe(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
+	metrics_request_finished(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
 	if (app->cfg.access_log) {
 		struct access_entry e = {
 			.method = router_method_name(ctx->method),
@@ -196,7 +154,6 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	free(ctx->res.body);
 	free(ctx);
 	*req_cls = NULL;
-	atomic_fetch_sub(&app->metrics->in_flight, 1);
 	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
@@ -429,7 +386,7 @@ static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
 	ctx->req.offloaded = 1;
 	ctx->work.run = run_offloaded;
 	MHD_suspend_connection(con);
-	if (workers_submit(ctx->offload_to, &ctx->work) == 0)
+	if (workers_submit(ctx->srv->workers[ctx->offload_to - 1], &ctx->work) == 0)
 		return MHD_YES;
 	/* Shutting down: the workers are gone, so finish here. */
 	MHD_resume_connection(con);
@@ -483,7 +440,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (ctx->too_large)
 		return reject_too_large(con, app, ctx, &req);
 
-	enum route_result rr = router_find(url, ctx->method, &ctx->match);
+	enum route_result rr = routes_find(url, ctx->method, &ctx->match);
 	ctx->route = ctx->match.route;
 	req.method = ctx->method;
 	req.param = ctx->match.param;
@@ -491,6 +448,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	req.body = ctx->body;
 	req.body_len = ctx->body_len;
 	req.started = clock_now();
+	req.query = query_value;
+	req.offload_to = &ctx->offload_to;
+	for (int kind = 0; kind < OFFLOAD_KINDS; kind++)
+		if (srv->workers[kind] != NULL)
+			req.can_offload |= 1u << kind;
 	ctx->req = req;
 	if (rr == ROUTE_NOT_FOUND)
 		response_error(&ctx->res, &ctx->req, 404, "not found", NULL);
@@ -500,7 +462,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		ctx->res.status = 204;
 	else
 		ctx->match.handler(app, &ctx->req, &ctx->res);
-	if (ctx->offload_to != NULL)
+	if (ctx->offload_to != 0)
 		return offload(con, ctx);
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }

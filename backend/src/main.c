@@ -14,7 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "router.h"
+#include "routes.h"
 #include "stress.h"
 
 #define HEALTH_INTERVAL_MS 1000
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
-		router_print(stdout);
+		routes_print(stdout);
 		return 0;
 	}
 	if (argc > 1) {

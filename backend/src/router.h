@@ -1,4 +1,4 @@
-/* router.h - static table of (method, path pattern) -> handler. Pure: no I/O, unit-tested. */
+/* router.h - methods, route ids and patterns, and matching against a route table. Pure. */
 #ifndef ROUTER_H
 #define ROUTER_H
 
@@ -35,6 +35,13 @@ struct request;
 struct response;
 typedef void (*handler_fn)(struct app *app, const struct request *req, struct response *res);
 
+/* One row of a route table (routes.c holds the server's). */
+struct route {
+	enum http_method method;
+	enum route_id id;
+	handler_fn handler;
+};
+
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
 
 struct route_match {
@@ -52,12 +59,14 @@ const char *router_method_name(enum http_method m);
 const char *router_route_name(enum route_id r);
 
 /*
- * Match path (no query string) and method. OPTIONS is accepted on every known path and HEAD
- * wherever GET is; allow is filled for OPTIONS and ROUTE_METHOD_NOT_ALLOWED.
+ * Match path (no query string) and method against the n rows of table. OPTIONS is accepted on
+ * every known path and HEAD wherever GET is; allow is filled for OPTIONS and
+ * ROUTE_METHOD_NOT_ALLOWED.
  */
-/* Print "METHOD PATTERN" for every route, one per line (for `backend --routes`). */
-void router_print(FILE *out);
+enum route_result router_find(const struct route *table, size_t n, const char *path,
+			      enum http_method method, struct route_match *m);
 
-enum route_result router_find(const char *path, enum http_method method, struct route_match *m);
+/* Print "METHOD PATTERN" for every row of table, one per line. */
+void router_print(const struct route *table, size_t n, FILE *out);
 
 #endif

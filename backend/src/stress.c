@@ -8,9 +8,9 @@
 
 #include "app.h"
 #include "clock.h"
-#include "http.h"
 #include "metrics.h"
 #include "params.h"
+#include "request.h"
 
 #define CHECK_EVERY 4096 /* iterations between clock reads: ~20 us of work */
 
@@ -93,10 +93,9 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 		if (request_offload(req, OFFLOAD_CPU))
 			return; /* holding the slot */
 	}
-	atomic_fetch_add(&app->metrics->stress_in_flight, 1);
+	metrics_stress_started(app->metrics);
 	stress_burn((uint64_t)iterations, iterations ? 0 : (double)ms, &run);
-	atomic_fetch_sub(&app->metrics->stress_in_flight, 1);
-	atomic_fetch_add(&app->metrics->stress_cpu_ns, (unsigned long)(run.cpu_ms * 1e6));
+	metrics_stress_finished(app->metrics, run.cpu_ms);
 	atomic_fetch_sub(&s->busy, 1);
 
 	response_json(res, 200,

@@ -11,10 +11,10 @@
 #include "cache.h"
 #include "db.h"
 #include "health.h"
-#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "params.h"
+#include "request.h"
 
 #define COLUMNS                                                                                    \
 	"id, name, email, to_char(created_at AT TIME ZONE 'UTC', "                                 \

@@ -3,27 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "router.h"
+#include "routes.h"
 #include "users.h"
 #include "unit.h"
 
 START_TEST(test_exact_routes)
 {
 	struct route_match m;
-	ck_assert_int_eq(router_find("/health/live", M_GET, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/health/live", M_GET, &m), ROUTE_FOUND);
 	ck_assert_int_eq(m.route, R_HEALTH_LIVE);
 	ck_assert_ptr_nonnull(m.handler);
-	ck_assert_int_eq(router_find("/api/users", M_POST, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/api/users", M_POST, &m), ROUTE_FOUND);
 	ck_assert_int_eq(m.route, R_USERS);
 	ck_assert_ptr_eq(m.handler, users_create);
-	ck_assert_int_eq(router_find("/metrics", M_GET, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/metrics", M_GET, &m), ROUTE_FOUND);
 }
 END_TEST
 
 START_TEST(test_param_route)
 {
 	struct route_match m;
-	ck_assert_int_eq(router_find("/api/users/42", M_DELETE, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/api/users/42", M_DELETE, &m), ROUTE_FOUND);
 	ck_assert_int_eq(m.route, R_USER);
 	ck_assert_str_eq(m.param, "42");
 	ck_assert_ptr_eq(m.handler, users_delete);
@@ -34,7 +34,7 @@ END_TEST
 START_TEST(test_long_param_is_flagged)
 {
 	struct route_match m;
-	ck_assert_int_eq(router_find("/api/users/123456789012345678901234567890", M_GET, &m),
+	ck_assert_int_eq(routes_find("/api/users/123456789012345678901234567890", M_GET, &m),
 			 ROUTE_FOUND);
 	ck_assert_int_eq(m.param_too_long, 1);
 }
@@ -46,7 +46,7 @@ START_TEST(test_not_found)
 	const char *paths[] = {"/", "/api", "/api/users/", "/api/users/1/x", "/api/userss",
 			       "/health/", "/api/users//1", ""};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		ck_assert_msg(router_find(paths[i], M_GET, &m) == ROUTE_NOT_FOUND, "%s", paths[i]);
+		ck_assert_msg(routes_find(paths[i], M_GET, &m) == ROUTE_NOT_FOUND, "%s", paths[i]);
 		ck_assert_int_eq(m.route, R_NONE);
 	}
 }
@@ -55,23 +55,23 @@ END_TEST
 START_TEST(test_method_not_allowed_lists_allow)
 {
 	struct route_match m;
-	ck_assert_int_eq(router_find("/api/users", M_DELETE, &m), ROUTE_METHOD_NOT_ALLOWED);
+	ck_assert_int_eq(routes_find("/api/users", M_DELETE, &m), ROUTE_METHOD_NOT_ALLOWED);
 	ck_assert_str_eq(m.allow, "GET, HEAD, POST, OPTIONS");
 	ck_assert_ptr_null(m.handler);
-	ck_assert_int_eq(router_find("/api/users/1", M_POST, &m), ROUTE_METHOD_NOT_ALLOWED);
+	ck_assert_int_eq(routes_find("/api/users/1", M_POST, &m), ROUTE_METHOD_NOT_ALLOWED);
 	ck_assert_str_eq(m.allow, "GET, HEAD, PUT, DELETE, OPTIONS");
-	ck_assert_int_eq(router_find("/health/live", M_OTHER, &m), ROUTE_METHOD_NOT_ALLOWED);
+	ck_assert_int_eq(routes_find("/health/live", M_OTHER, &m), ROUTE_METHOD_NOT_ALLOWED);
 }
 END_TEST
 
 START_TEST(test_head_and_options)
 {
 	struct route_match m;
-	ck_assert_int_eq(router_find("/api/users", M_HEAD, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/api/users", M_HEAD, &m), ROUTE_FOUND);
 	ck_assert_ptr_eq(m.handler, users_list);
-	ck_assert_int_eq(router_find("/api/stress", M_OPTIONS, &m), ROUTE_FOUND);
+	ck_assert_int_eq(routes_find("/api/stress", M_OPTIONS, &m), ROUTE_FOUND);
 	ck_assert_str_eq(m.allow, "GET, HEAD, OPTIONS");
-	ck_assert_int_eq(router_find("/nope", M_OPTIONS, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(routes_find("/nope", M_OPTIONS, &m), ROUTE_NOT_FOUND);
 }
 END_TEST
 
