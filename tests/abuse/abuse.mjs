@@ -15,7 +15,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deps, Backend, Nginx, Report, request, raw, hold, sleep, ROOT, PGBIN } from './lib.mjs';
+import { connect } from 'node:net';
+import { Deps, Backend, Nginx, Report, request, raw, hold, sleep, parseResponses, ROOT, PGBIN } from './lib.mjs';
 
 const report = new Report('abuse');
 const SECRET_DB = `dbpw-CANARY-${randomBytes(6).toString('hex')}`;
@@ -84,6 +85,43 @@ async function malformed(a) {
     report.check(`Transfer-Encoding: ${te}: 400 or 501 within 1.5 s`, [400, 501].includes(status(r)),
       `got ${status(r)} after ${r.ms.toFixed(0)} ms`);
   }
+  // Repeated Transfer-Encoding, in any order or split: libmicrohttpd frames by the first one,
+  // a proxy may use another. 400 at once, never left waiting for the idle timeout.
+  for (const tes of [['chunked', 'chunked'], ['identity', 'chunked'], ['chunked', 'identity'], ['gzip', 'chunked']]) {
+    const e = email('dupte');
+    const body = userBody(e);
+    const chunked = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const r = await rawTo(a, post(tes.map((t) => `Transfer-Encoding: ${t}\r\n`).join(''), chunked), { timeout: 1500 });
+    report.check(`Transfer-Encoding: ${tes.join(' then ')}: 400 JSON at once, nothing created`,
+      status(r) === 400 && first(r).body.startsWith('{"error"') && created(e) === 0,
+      `got ${status(r)} after ${r.ms.toFixed(0)} ms, rows created: ${created(e)}`);
+  }
+  // A raw NUL in the request target would cut the C string short: /health/live\0x must not be
+  // served as /health/live, nor logged as it.
+  for (const target of ['/health/live\x00/x', '/api/users/1\x00', '/api/users\x00?limit=1']) {
+    const id = `nul-${randomBytes(3).toString('hex')}`;
+    const r = await rawTo(a, Buffer.from(`GET ${target} HTTP/1.1\r\n${H}X-Request-ID: ${id}\r\nConnection: close\r\n\r\n`, 'latin1'), { timeout: 1500 });
+    const line = await access(a, id);
+    report.check(`raw NUL in ${JSON.stringify(target)}: 400 JSON, logged with %00`,
+      status(r) === 400 && first(r).body.includes(id) && line?.path?.includes('%00'),
+      `got ${status(r)} ${first(r).body?.slice(0, 80)}; log path ${JSON.stringify(line?.path)}`);
+  }
+  // Limits that libmicrohttpd used to answer in HTML: now ours, in JSON with the request id.
+  for (const [name, data, want] of [
+    ['40 KiB request target', `GET /${'a'.repeat(40000)} HTTP/1.1\r\n${H}X-Request-ID: big-target\r\n\r\n`, 414],
+    ['40 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Request-ID: big-header\r\nX-Big: ${'a'.repeat(40000)}\r\n\r\n`, 431],
+  ]) {
+    const r = await rawTo(a, data, { timeout: 2000 });
+    report.check(`${name}: ${want} JSON with the request id`,
+      status(r) === want && /^application\/json/.test(first(r).headers?.['content-type'] || '') && /"request_id":"big-/.test(first(r).body),
+      `got ${status(r)} ${first(r).headers?.['content-type']} ${first(r).body?.slice(0, 80)}`);
+  }
+  // A 16 KiB chunk extension: libmicrohttpd skips it; the request is judged on its body.
+  {
+    const body = userBody(email('chunkext'));
+    const r = await rawTo(a, post('Transfer-Encoding: chunked\r\n', `${Buffer.byteLength(body).toString(16)};x=${'e'.repeat(16384)}\r\n${body}\r\n0\r\n\r\n`), { timeout: 2000 });
+    report.check('16 KiB chunk extension: answered, not 5xx', status(r) === 201, `got ${status(r)}`);
+  }
   const table = [
     ['Content-Length: 46, 5', post('Content-Length: 46, 5\r\n', userBody(email('list'))), [400]],
     ['Content-Length: -1', post('Content-Length: -1\r\n'), [400]],
@@ -95,7 +133,7 @@ async function malformed(a) {
     ['chunk size overflow', post('Transfer-Encoding: chunked\r\n', 'fffffffffffffffffffff\r\nabc\r\n0\r\n\r\n'), [400, 413]],
     ['chunk without CRLF', post('Transfer-Encoding: chunked\r\n', '3\r\nabcdef0\r\n\r\n'), [400]],
     ['header line without colon', `GET /health/live HTTP/1.1\r\n${H}NoColonHere\r\n\r\n`, [400]],
-    ['100 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(100000)}\r\n\r\n`, [431, 400]],
+    ['100 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(100000)}\r\n\r\n`, [431]],
     ['5000 headers', `GET /health/live HTTP/1.1\r\n${H}${Array.from({ length: 5000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, [431, 400]],
     ['method FOO', `FOO /api/users HTTP/1.1\r\n${H}\r\n`, [405]],
     ['method TRACE', `TRACE /api/users HTTP/1.1\r\n${H}\r\n`, [405]],
@@ -129,6 +167,86 @@ async function malformed(a) {
   // After all that, the server is still there.
   const live = await req(a, '/health/live');
   report.check('server still answers after malformed input', live.status === 200 && a.running());
+}
+
+// A client that keeps sending its body, as nginx does, and reads whatever comes back.
+function sendBody(port, head, total, { piece = 16384, timeout = 8000 } = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const sock = connect({ host: '127.0.0.1', port });
+    const chunks = [];
+    let sent = 0;
+    let done = false;
+    const finish = (end) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const buf = Buffer.concat(chunks);
+      resolve({ end, sent, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
+    };
+    const timer = setTimeout(() => finish('timeout'), timeout);
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('end', () => finish('eof'));
+    sock.on('error', (e) => finish(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : e.code || 'error'));
+    const pump = () => {
+      while (!done && sent < total) {
+        const n = Math.min(piece, total - sent);
+        sent += n;
+        if (!sock.write(Buffer.alloc(n, 'x'))) return sock.once('drain', pump);
+      }
+    };
+    sock.on('connect', () => { sock.write(head); pump(); });
+  });
+}
+
+async function bodyLimits(a) {
+  report.section('bodies over MAX_BODY_BYTES (65536): the 413 reaches the client');
+  const H = 'Host: t\r\nContent-Type: application/json\r\n';
+  const cases = [
+    ['POST, Content-Length, one byte over', 'POST /api/users', 65537],
+    ['PUT, Content-Length, one byte over', 'PUT /api/users/1', 65537],
+    ['POST, Content-Length, 1 MB', 'POST /api/users', 1000000],
+    ['PUT, Content-Length, 3 MB', 'PUT /api/users/1', 3000000],
+  ];
+  for (const [name, line, total] of cases) {
+    const r = await sendBody(a.port, `${line} HTTP/1.1\r\n${H}Content-Length: ${total}\r\n\r\n`, total);
+    report.check(`${name}, sent while answered: 413 JSON, Connection: close`,
+      status(r) === 413 && first(r).body.startsWith('{"error"') && first(r).headers.connection === 'close',
+      `got ${status(r)} (${r.end}, ${r.sent} bytes sent)`);
+  }
+  for (const [name, line, total] of [['POST, chunked, one byte over', 'POST /api/users', 65537], ['PUT, chunked, 1 MB', 'PUT /api/users/1', 1000000]]) {
+    const piece = 4096;
+    const n = Math.ceil(total / piece);
+    const chunks = Array.from({ length: n }, (_, i) => { const len = i < n - 1 ? piece : total - piece * (n - 1); return `${len.toString(16)}\r\n${'x'.repeat(len)}\r\n`; });
+    const r = await rawTo(a, `${line} HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${chunks.join('')}0\r\n\r\n`, { timeout: 8000 });
+    report.check(`${name}: 413 JSON`, status(r) === 413 && first(r).body.startsWith('{"error"'), `got ${status(r)} (${r.end})`);
+  }
+  // Far over: the server stops reading at the drain limit (4 MiB here) and closes.
+  {
+    const r = await sendBody(a.port, `POST /api/users HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n`, 1 << 30, { timeout: 15000 });
+    report.check('chunked body far over the limit: cut off after a few MiB, not read to 1 GiB',
+      r.end !== 'timeout' && r.sent < 64 << 20, `${r.end} after ${(r.sent / 1048576).toFixed(1)} MiB in ${r.ms.toFixed(0)} ms`);
+    const r2 = await sendBody(a.port, `POST /api/users HTTP/1.1\r\n${H}Content-Length: 10000000000\r\n\r\n`, 1 << 30, { timeout: 15000 });
+    report.check('Content-Length 10 GB: 413 at once (or a reset while sending), never read',
+      (status(r2) === 413 || r2.end === 'reset') && r2.sent < 64 << 20, `got ${status(r2)} ${r2.end} after ${(r2.sent / 1048576).toFixed(1)} MiB`);
+  }
+  // Through nginx (client_max_body_size 1m by default): 413 from the backend, not 502.
+  const proxy = new Nginx(join(deps.dir, 'limits'), [a.port]);
+  await proxy.start();
+  try {
+    for (const [method, path, size] of [['POST', '/api/users', 65537], ['POST', '/api/users', 900000], ['PUT', '/api/users/1', 500000]]) {
+      let statuses = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await request(proxy.url, path, { method, body: { name: 'x'.repeat(size), email: 'big@example.com' }, timeout: 10000 });
+        statuses.push(r.status);
+      }
+      report.check(`through nginx, ${method} ${size} B body x5: 413 every time`, statuses.every((x) => x === 413), statuses.join(','));
+    }
+  } finally {
+    proxy.stop();
+  }
+  report.check('server still answers after oversized bodies', (await req(a, '/health/live')).status === 200 && a.running());
 }
 
 async function longInputs(a) {
@@ -486,6 +604,7 @@ async function main() {
   const only = process.env.ABUSE_ONLY ? process.env.ABUSE_ONLY.split(',') : null;
   const want = (name) => !only || only.includes(name);
   if (want('malformed')) await malformed(a);
+  if (want('bodies')) await bodyLimits(a);
   if (want('long')) await longInputs(a);
   if (want('slowloris')) await slowloris(a, 3);
   if (want('flood')) await flood(a);
