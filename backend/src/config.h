@@ -33,6 +33,7 @@ struct config {
 	int cache_ttl_s;
 	/* Behaviour */
 	int stress_slots;
+	int stress_wait_ms;
 	int shutdown_drain_s;
 	int shutdown_timeout_s;
 	int log_level; /* enum log_level (log.h) */

@@ -445,6 +445,13 @@ static void run_offloaded(struct work *w)
 	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
 }
 
+/* The wait for a worker was too long: the handler answers that, at once, on the reaper. */
+static void expire_offloaded(struct work *w)
+{
+	container_of(w, struct req_ctx, work)->req.expired = 1;
+	run_offloaded(w);
+}
+
 /*
  * The connection sleeps (its event thread serves the others) until the worker resumes it;
  * libmicrohttpd then calls on_request again, which sends the answer.
@@ -454,6 +461,7 @@ static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
 	ctx->con = con;
 	ctx->req.offloaded = 1;
 	ctx->work.run = run_offloaded;
+	ctx->work.expire = expire_offloaded;
 	MHD_suspend_connection(con);
 	if (workers_submit(ctx->srv->workers[ctx->offload_to - 1], &ctx->work) == 0)
 		return MHD_YES;
@@ -582,8 +590,8 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
 	} else {
 		flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-		srv->workers[OFFLOAD_DB] = workers_start(cfg->db_pool_size);
-		srv->workers[OFFLOAD_CPU] = workers_start(cfg->stress_slots);
+		srv->workers[OFFLOAD_DB] = workers_start(cfg->db_pool_size, WORKERS_NO_BOUND);
+		srv->workers[OFFLOAD_CPU] = workers_start(cfg->stress_slots, cfg->stress_wait_ms);
 		if (srv->workers[OFFLOAD_DB] == NULL || srv->workers[OFFLOAD_CPU] == NULL) {
 			snprintf(err, errlen, "cannot start the worker threads");
 			stop_workers(srv);
@@ -636,7 +644,10 @@ void http_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	/* First: every suspended connection is resumed by its job, as MHD_stop_daemon requires. */
+	/*
+	 * First: every suspended connection is resumed by its job (run, or expired if it was still
+	 * waiting for a burn thread), as MHD_stop_daemon requires.
+	 */
 	stop_workers(srv);
 	MHD_stop_daemon(srv->daemon);
 	if (srv->listen_fd != MHD_INVALID_SOCKET)

@@ -26,12 +26,19 @@ static int status_index(int status)
 	return METRICS_STATUS_COUNT - 1; /* rendered as "other" */
 }
 
-void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, int status,
-		     double seconds)
+/* The first bucket that holds seconds; METRICS_BUCKET_COUNT: only +Inf. */
+static int bucket_index(double seconds)
 {
 	int b = 0;
 	while (b < METRICS_BUCKET_COUNT && seconds > buckets[b])
 		b++;
+	return b;
+}
+
+void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, int status,
+		     double seconds)
+{
+	int b = bucket_index(seconds);
 	atomic_fetch_add_explicit(&m->requests[route][method][status_index(status)], 1,
 				  memory_order_relaxed);
 	if (b < METRICS_BUCKET_COUNT)
@@ -69,6 +76,24 @@ void metrics_stress_finished(struct metrics *m, double cpu_ms)
 	atomic_fetch_sub_explicit(&m->stress_in_flight, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&m->stress_cpu_ns, (unsigned long)(cpu_ms * 1e6),
 				  memory_order_relaxed);
+}
+
+void metrics_stress_queued(struct metrics *m)
+{
+	atomic_fetch_add_explicit(&m->stress_waiting, 1, memory_order_relaxed);
+}
+
+void metrics_stress_waited(struct metrics *m, double seconds, int refused)
+{
+	int b = bucket_index(seconds);
+	atomic_fetch_sub_explicit(&m->stress_waiting, 1, memory_order_relaxed);
+	if (b < METRICS_BUCKET_COUNT)
+		atomic_fetch_add_explicit(&m->stress_wait_bucket[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->stress_wait_count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->stress_wait_sum_ns, (unsigned long)(seconds * 1e9),
+				  memory_order_relaxed);
+	if (refused)
+		atomic_fetch_add_explicit(&m->stress_refused, 1, memory_order_relaxed);
 }
 
 static unsigned long get(const atomic_ulong *v)
@@ -120,6 +145,30 @@ static void render_durations(FILE *f, const struct metrics *m)
 	}
 }
 
+static void render_stress_wait(FILE *f, const struct metrics *m)
+{
+	unsigned long count = get(&m->stress_wait_count), cumulative = 0;
+	fprintf(f,
+		"# HELP stress_waiting Stress requests waiting for a slot now.\n"
+		"# TYPE stress_waiting gauge\n"
+		"stress_waiting %ld\n"
+		"# HELP stress_wait_seconds Time stress requests waited for a slot (refused too).\n"
+		"# TYPE stress_wait_seconds histogram\n",
+		atomic_load(&m->stress_waiting));
+	for (int b = 0; b < METRICS_BUCKET_COUNT; b++) {
+		cumulative += get(&m->stress_wait_bucket[b]);
+		fprintf(f, "stress_wait_seconds_bucket{le=\"%g\"} %lu\n", buckets[b], cumulative);
+	}
+	fprintf(f,
+		"stress_wait_seconds_bucket{le=\"+Inf\"} %lu\n"
+		"stress_wait_seconds_sum %.9f\n"
+		"stress_wait_seconds_count %lu\n"
+		"# HELP stress_refused_total Stress requests refused (429) after STRESS_WAIT_MS.\n"
+		"# TYPE stress_refused_total counter\n"
+		"stress_refused_total %lu\n",
+		count, (double)get(&m->stress_wait_sum_ns) / 1e9, count, get(&m->stress_refused));
+}
+
 char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, size_t *lenp)
 {
 	char *buf = NULL;
@@ -155,7 +204,11 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, si
 		"stress_in_flight %ld\n"
 		"# HELP stress_cpu_seconds_total CPU time spent in stress burns.\n"
 		"# TYPE stress_cpu_seconds_total counter\n"
-		"stress_cpu_seconds_total %.6f\n"
+		"stress_cpu_seconds_total %.6f\n",
+		g->db_idle, g->db_busy, g->redis_idle, g->redis_busy,
+		atomic_load(&m->stress_in_flight), (double)get(&m->stress_cpu_ns) / 1e9);
+	render_stress_wait(f, m);
+	fprintf(f,
 		"# HELP process_cpu_seconds_total User and system CPU time of the process.\n"
 		"# TYPE process_cpu_seconds_total counter\n"
 		"process_cpu_seconds_total %.2f\n"
@@ -168,8 +221,6 @@ char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, si
 		"# HELP build_info Build version and revision; always 1.\n"
 		"# TYPE build_info gauge\n"
 		"build_info{version=\"%s\",revision=\"%s\"} 1\n",
-		g->db_idle, g->db_busy, g->redis_idle, g->redis_busy,
-		atomic_load(&m->stress_in_flight), (double)get(&m->stress_cpu_ns) / 1e9,
 		g->process_cpu_seconds, g->resident_bytes, g->start_time_seconds, g->version,
 		g->revision);
 	if (fclose(f) != 0) {

@@ -20,6 +20,11 @@ struct metrics {
 	atomic_ulong cache[4]; /* by enum cache_result; CACHE_NONE unused */
 	atomic_long stress_in_flight;
 	atomic_ulong stress_cpu_ns;
+	atomic_long stress_waiting; /* waiting for a slot now */
+	atomic_ulong stress_wait_bucket[METRICS_BUCKET_COUNT]; /* not cumulative */
+	atomic_ulong stress_wait_count;
+	atomic_ulong stress_wait_sum_ns;
+	atomic_ulong stress_refused; /* waited STRESS_WAIT_MS in vain */
 };
 
 /* Values read at scrape time from elsewhere (pools, /proc). */
@@ -43,6 +48,10 @@ void metrics_request_started(struct metrics *m);
 void metrics_request_finished(struct metrics *m, enum route_id route, enum http_method method,
 			      int status, double seconds);
 void metrics_cache(struct metrics *m, enum cache_result r);
+/* A stress request waits for a slot; then it got one, or was refused, after seconds. */
+void metrics_stress_queued(struct metrics *m);
+void metrics_stress_waited(struct metrics *m, double seconds, int refused);
+/* A burn runs; finished adds the CPU time it used. */
 void metrics_stress_started(struct metrics *m);
 void metrics_stress_finished(struct metrics *m, double cpu_ms);
 

@@ -22,6 +22,7 @@ struct request {
 	const char *request_id;
 	struct timespec started; /* CLOCK_MONOTONIC: when the handler was first called */
 	int offloaded;        /* this call runs on a worker thread (see request_offload) */
+	int expired;          /* ... or not: the wait for a worker was too long (ditto) */
 	/* Filled by the server: */
 	unsigned can_offload;   /* bit per enum offload: workers of that kind exist */
 	int *offload_to;        /* request_offload stores kind + 1 here */
@@ -51,6 +52,9 @@ struct response {
  * connection has its own thread) request_offload returns 0 and the handler goes on.
  * OFFLOAD_DB runs on one of DB_POOL_SIZE threads, so none of them waits for a pooled
  * connection; OFFLOAD_CPU on one of STRESS_SLOTS threads, so burns never delay queries.
+ * An OFFLOAD_CPU request waits at most STRESS_WAIT_MS for its thread while all of them are
+ * busy; past that it is called again with req->offloaded and req->expired set, on a thread
+ * that must not be held up (answer at once), and its connection stays suspended till then.
  */
 int request_offload(const struct request *req, enum offload kind);
 

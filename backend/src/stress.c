@@ -2,7 +2,7 @@
 #include "stress.h"
 
 #include <math.h>
-#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -10,25 +10,31 @@
 #include "clock.h"
 #include "metrics.h"
 #include "params.h"
+#include "pool.h"
 #include "request.h"
 
 #define CHECK_EVERY 4096 /* iterations between clock reads: ~20 us of work */
 
+/* With a thread per connection, that thread waits for one of these slots itself. */
 struct stress {
-	int slots;
-	atomic_int busy;
+	struct pool *slots;
 };
 
 struct stress *stress_create(int slots)
 {
 	struct stress *s = calloc(1, sizeof(*s));
-	if (s != NULL)
-		s->slots = slots;
+	if (s != NULL && (s->slots = pool_create(slots, NULL)) == NULL) {
+		free(s);
+		s = NULL;
+	}
 	return s;
 }
 
 void stress_free(struct stress *s)
 {
+	if (s == NULL)
+		return;
+	pool_free(s->slots);
 	free(s);
 }
 
@@ -68,6 +74,8 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 	long long ms = STRESS_DEFAULT_MS, iterations = 0;
 	struct stress_run run;
 	struct stress *s = app->stress;
+	void *item = NULL;
+	int slot = -1;
 
 	if (ms_s != NULL && it_s != NULL) {
 		response_error(res, req, 400, "give either ms or iterations, not both", "ms");
@@ -82,21 +90,33 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 			       "iterations");
 		return;
 	}
-	/* The slot is taken on the event thread, so that a flood is refused without queueing. */
+	/*
+	 * With event threads the burn runs on one of STRESS_SLOTS worker threads, and the wait
+	 * for one is their queue, which refuses what waited STRESS_WAIT_MS (req->expired) without
+	 * ever holding up a burn or an event thread. With a thread per connection, this thread
+	 * waits for a slot itself.
+	 */
 	if (!req->offloaded) {
-		if (atomic_fetch_add(&s->busy, 1) >= s->slots) {
-			atomic_fetch_sub(&s->busy, 1);
-			res->retry_after_s = 1;
-			response_error(res, req, 429, "all stress slots are busy, retry later", NULL);
-			return;
-		}
+		metrics_stress_queued(app->metrics);
 		if (request_offload(req, OFFLOAD_CPU))
-			return; /* holding the slot */
+			return; /* queued */
+		slot = pool_acquire(s->slots, app->cfg.stress_wait_ms, &item);
+	}
+	int refused = req->expired || (!req->offloaded && slot < 0);
+	metrics_stress_waited(app->metrics, clock_ms_since(&req->started) / 1e3, refused);
+	if (refused) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "every stress slot stayed busy for %d ms, retry later",
+			 app->cfg.stress_wait_ms);
+		res->retry_after_s = 1;
+		response_error(res, req, 429, msg, NULL);
+		return;
 	}
 	metrics_stress_started(app->metrics);
 	stress_burn((uint64_t)iterations, iterations ? 0 : (double)ms, &run);
 	metrics_stress_finished(app->metrics, run.cpu_ms);
-	atomic_fetch_sub(&s->busy, 1);
+	if (slot >= 0)
+		pool_release(s->slots, slot, NULL);
 
 	response_json(res, 200,
 		      json_pack("{s:s, s:I, s:f, s:f, s:f, s:s}", "message",

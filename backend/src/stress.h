@@ -13,6 +13,7 @@ struct request;
 struct response;
 struct stress;
 
+/* slots: the burns that may run at once (STRESS_SLOTS). NULL on ENOMEM. */
 struct stress *stress_create(int slots);
 void stress_free(struct stress *s); /* NULL-safe */
 

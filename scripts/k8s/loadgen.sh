@@ -8,7 +8,9 @@
 #
 # LOAD_CONCURRENCY (1..64, default 4) parallel request loops, LOAD_STRESS_MS (1..5000,
 # default 200) of CPU per request, LOAD_DURATION_SECONDS (10..3600, default 300): the
-# Job stops by itself after that, whatever happens to this terminal.
+# Job stops by itself after that, whatever happens to this terminal. Each loop keeps one
+# burn (one core) busy and the HPA keeps two backend pods per busy core: concurrency
+# 1, 2, 4, 8 -> 2, 4, 8, 10 pods when the nodes have that many free cores (docs/kubernetes.md).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

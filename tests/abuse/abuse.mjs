@@ -453,7 +453,7 @@ async function cors(a, withCors) {
 }
 
 async function stress(a) {
-  report.section('stress is bounded (STRESS_SLOTS=2)');
+  report.section('stress is bounded (STRESS_SLOTS=2, STRESS_WAIT_MS=500)');
   for (const q of ['ms=0', 'ms=5001', 'ms=-1', 'ms=1e3', 'iterations=500000001', 'iterations=0', 'ms=10&iterations=10', `ms=${'9'.repeat(30)}`]) {
     const r = await req(a, `/api/stress?${q}`);
     report.check(`/api/stress?${q.slice(0, 24)}: 400`, r.status === 400, `got ${r.status}`);
@@ -468,9 +468,9 @@ async function stress(a) {
   const res = await Promise.all(burns);
   const ok = res.filter((r) => r.status === 200);
   const busy = res.filter((r) => r.status === 429);
-  report.check('4 concurrent burns on 2 slots: 2 run, 2 get 429 with Retry-After',
-    ok.length === 2 && busy.length === 2 && busy.every((r) => r.headers['retry-after']),
-    res.map((r) => r.status).join(','));
+  report.check('4 concurrent burns on 2 slots: 2 run, 2 get 429 with Retry-After once STRESS_WAIT_MS (500) has passed',
+    ok.length === 2 && busy.length === 2 && busy.every((r) => r.headers['retry-after'] && r.ms >= 400 && r.ms < 1400),
+    res.map((r) => `${r.status} in ${r.ms.toFixed(0)} ms`).join(','));
   report.check('each burn uses what it asked for (cpu_ms 1400..1700)',
     ok.every((r) => r.json.cpu_ms >= 1400 && r.json.cpu_ms <= 1700), ok.map((r) => r.json.cpu_ms.toFixed(0)).join(','));
   const maxProbe = Math.max(...probes.map((r) => r.ms));
@@ -592,7 +592,7 @@ function secrets() {
 async function main() {
   await deps.start();
   const common = { DB_PASSWORD: SECRET_DB, DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS), LOG_LEVEL: 'debug' };
-  const a = new Backend(deps, { ...common, HTTP_MAX_CONNECTIONS: '128', HTTP_IDLE_TIMEOUT_SECONDS: '3', STRESS_SLOTS: '2' }, { name: 'abuse' });
+  const a = new Backend(deps, { ...common, HTTP_MAX_CONNECTIONS: '128', HTTP_IDLE_TIMEOUT_SECONDS: '3', STRESS_SLOTS: '2', STRESS_WAIT_MS: '500' }, { name: 'abuse' });
   const b1 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll1' });
   const b2 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll2' });
   backends.push(a, b1, b2);

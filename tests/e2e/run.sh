@@ -52,6 +52,8 @@ done
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
 export POD_NAME=e2e-backend-1
+# Two stress slots whatever the machine, as in each pod of the cluster (load.test.mjs).
+export STRESS_SLOTS=2
 
 cleanup() {
   local rc=$?
@@ -88,7 +90,7 @@ export E2E_STACK_DIR=$STACK_DIR E2E_ARTIFACTS=$ARTIFACTS E2E_POD_NAME=$POD_NAME 
 
 # One file at a time, in this order: the last two stop servers (Redis, PostgreSQL, then the backend).
 failed=0
-for t in unit nginx page dependencies backend-down; do
+for t in unit nginx page load dependencies backend-down; do
   log "e2e: $t"
   timeout 180 node --test --test-reporter=spec "$HERE/$t.test.mjs" || failed=1
 done

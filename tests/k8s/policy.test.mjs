@@ -66,7 +66,7 @@ test('the Ingress routes /, /api and /health unchanged to services and ports tha
   assert.deepEqual(routes, { '/': 'frontend-service', '/api': 'backend-service', '/health': 'backend-service' });
 });
 
-test('the HPA scales the backend Deployment 2..10 on CPU at 50%, which has CPU requests', () => {
+test('the HPA scales the backend Deployment 2..10 on CPU at 200% of its request, which every container has', () => {
   const hpa = find(app, 'HorizontalPodAutoscaler', 'backend-hpa');
   assert.equal(hpa.apiVersion, 'autoscaling/v2');
   const ref = hpa.spec.scaleTargetRef;
@@ -74,7 +74,7 @@ test('the HPA scales the backend Deployment 2..10 on CPU at 50%, which has CPU r
   const dep = find(app, 'Deployment', 'backend');
   assert.equal([hpa.spec.minReplicas, hpa.spec.maxReplicas].join('..'), '2..10');
   assert.ok(dep.spec.replicas >= hpa.spec.minReplicas && dep.spec.replicas <= hpa.spec.maxReplicas);
-  assert.deepEqual(hpa.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+  assert.deepEqual(hpa.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 200 } } }]);
   for (const c of containersOf(dep)) assert.ok(c.resources.requests.cpu, `${c.name}: no CPU request, the HPA would show <unknown>`);
   const { scaleUp, scaleDown } = hpa.spec.behavior;
   assert.ok(scaleUp.stabilizationWindowSeconds <= 30, 'scales up within a minute of load');

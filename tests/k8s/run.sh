@@ -8,6 +8,8 @@
 #                       generator's script under busybox against the real backend
 #   taskfile.test.mjs   every task, and `task setup` step by step against stand-in
 #                       docker/kind/kubectl/curl that record their calls
+#   sizing.test.mjs     load -> backend pods from the rendered requests, limits, slots and
+#                       HPA, against the page's sizing.js and docs/kubernetes.md
 # No cluster is needed (none can run here). About 45 s on 2 cores.
 set -euo pipefail
 
@@ -51,6 +53,6 @@ fi
 status=0
 node --test --test-concurrency=4 --test-reporter=spec \
   tests/k8s/manifests.test.mjs tests/k8s/policy.test.mjs tests/k8s/components.test.mjs \
-  tests/k8s/taskfile.test.mjs || status=$?
+  tests/k8s/taskfile.test.mjs tests/k8s/sizing.test.mjs || status=$?
 echo "tests/k8s: finished in $(($(date +%s) - started))s (exit $status)"
 exit "$status"

@@ -47,6 +47,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ck_assert_int_eq(cfg.access_log, 1);
 	ck_assert_int_ge(cfg.stress_slots, 1);
+	ck_assert_int_eq(cfg.stress_wait_ms, 2500);
 	ck_assert_str_eq(cfg.cors_allow_origin, "");
 	ck_assert(cfg.pod_name[0] != '\0');
 }
@@ -58,7 +59,8 @@ START_TEST(test_values_are_read)
 	char err[256];
 	const char *const env[] = {"SERVER_PORT", "9090", "DB_HOST", "postgres-service",
 				   "LOG_LEVEL", "WARN", "ACCESS_LOG", "false", "POD_NAME",
-				   "backend-7d9f", "STRESS_SLOTS", "3", NULL};
+				   "backend-7d9f", "STRESS_SLOTS", "3", "STRESS_WAIT_MS", "0",
+				   NULL};
 	ck_assert_int_eq(load(env, &cfg, err), 0);
 	ck_assert_int_eq(cfg.server_port, 9090);
 	ck_assert_str_eq(cfg.db_host, "postgres-service");
@@ -66,6 +68,7 @@ START_TEST(test_values_are_read)
 	ck_assert_int_eq(cfg.access_log, 0);
 	ck_assert_str_eq(cfg.pod_name, "backend-7d9f");
 	ck_assert_int_eq(cfg.stress_slots, 3);
+	ck_assert_int_eq(cfg.stress_wait_ms, 0);
 }
 END_TEST
 
@@ -78,6 +81,7 @@ static const struct bad_case bad[] = {
 	{"SERVER_PORT", "0"},	     {"SERVER_PORT", "65536"},	{"SERVER_PORT", "80a"},
 	{"SERVER_PORT", "-1"},	     {"DB_POOL_SIZE", "0"},	{"CACHE_TTL_SECONDS", "x"},
 	{"LOG_LEVEL", "verbose"},    {"ACCESS_LOG", "maybe"},	{"REDIS_TIMEOUT_MS", "99999"},
+	{"STRESS_WAIT_MS", "-1"},    {"STRESS_WAIT_MS", "60001"},
 	{"DB_PASSWORD_FILE", "/nonexistent/secret"},
 };
 
@@ -130,7 +134,8 @@ START_TEST(test_help_lists_every_variable)
 			       "DB_PASSWORD", "DB_PASSWORD_FILE", "DB_NAME", "REDIS_HOST",
 			       "REDIS_PORT", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE",
 			       "CACHE_TTL_SECONDS", "DB_POOL_SIZE", "DB_STATEMENT_TIMEOUT_MS",
-			       "HTTP_THREADS", "STRESS_SLOTS", "SHUTDOWN_DRAIN_SECONDS", "LOG_LEVEL",
+			       "HTTP_THREADS", "STRESS_SLOTS", "STRESS_WAIT_MS",
+			       "SHUTDOWN_DRAIN_SECONDS", "LOG_LEVEL",
 			       "CORS_ALLOW_ORIGIN", "POD_NAME", "ACCESS_LOG_FLUSH_MS"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_msg(strstr(buf, names[i]) != NULL, "%s missing", names[i]);

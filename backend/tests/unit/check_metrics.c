@@ -92,6 +92,34 @@ START_TEST(test_gauges_and_families_present)
 }
 END_TEST
 
+START_TEST(test_stress_queue)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+	metrics_init(m);
+	metrics_stress_queued(m);
+	metrics_stress_queued(m);
+	metrics_stress_queued(m);
+	metrics_stress_waited(m, 0.003, 0); /* got a slot */
+	metrics_stress_waited(m, 3.1, 1);   /* refused after the wait bound */
+	char *t = render(m);
+	const char *want[] = {
+		"# TYPE stress_waiting gauge\nstress_waiting 1\n",
+		"# TYPE stress_wait_seconds histogram\n",
+		"stress_wait_seconds_bucket{le=\"0.0025\"} 0\n",
+		"stress_wait_seconds_bucket{le=\"0.005\"} 1\n",
+		"stress_wait_seconds_bucket{le=\"2.5\"} 1\n",
+		"stress_wait_seconds_bucket{le=\"+Inf\"} 2\n",
+		"stress_wait_seconds_sum 3.103",
+		"stress_wait_seconds_count 2\n",
+		"# TYPE stress_refused_total counter\nstress_refused_total 1\n",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		ck_assert_msg(strstr(t, want[i]) != NULL, "missing: %s", want[i]);
+	free(t);
+	free(m);
+}
+END_TEST
+
 START_TEST(test_request_id_rule)
 {
 	char max[65];
@@ -120,6 +148,7 @@ int main(void)
 	tcase_add_test(tc, test_counters_use_route_patterns);
 	tcase_add_test(tc, test_histogram_is_cumulative);
 	tcase_add_test(tc, test_gauges_and_families_present);
+	tcase_add_test(tc, test_stress_queue);
 	tcase_add_test(tc, test_request_id_rule);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
