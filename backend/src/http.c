@@ -45,7 +45,7 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct app *app;
-	struct workers *workers[OFFLOAD_KINDS]; /* NULL in thread-per-connection mode */
+	struct workers *workers[WORKER_KINDS]; /* NULL in thread-per-connection mode */
 	atomic_long in_flight;
 	atomic_int connections; /* admitted and not yet closed */
 	atomic_ulong next_id;
@@ -71,13 +71,12 @@ struct req_ctx {
 	size_t body_cap;
 	char request_id[65];
 	char path[PATH_LOG_MAX + 1];
-	/* Kept here, not on the stack: a handler may go on on a worker thread. */
+	/* Kept here, not on the stack: the route's work phase may run on a worker thread. */
 	struct route_match match;
-	struct request req;
+	struct request req; /* req.state: the route's, freed with the request */
 	struct response res;
 	struct work work;
-	int offload_to; /* enum offload + 1: the handler asked to go on on a worker */
-	int done;    /* the worker has answered: send res */
+	int done; /* the work phase has answered on a worker: send res */
 };
 
 static const char *const cache_header[] = {NULL, "HIT", "MISS", "MISS"};
@@ -188,6 +187,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 		log_access(&e);
 	}
 	free(ctx->body);
+	free(ctx->req.state);
 	free(ctx->res.body);
 	free(ctx);
 	*req_cls = NULL;
@@ -436,41 +436,97 @@ static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *
 	return send_response(con, app, ctx, &res, NULL);
 }
 
-/* On a worker thread: finish the handler, then hand the connection back to its event thread. */
-static void run_offloaded(struct work *w)
+/* ---- a route's phases (request.h) ---- */
+
+/* On a worker: the work phase, then the connection goes back to its event thread. */
+static void run_work(struct work *w)
 {
 	struct req_ctx *ctx = container_of(w, struct req_ctx, work);
-	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
+	ctx->match.handler->work(ctx->srv->app, &ctx->req, &ctx->res);
 	ctx->done = 1;
 	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
 }
 
-/* The wait for a worker was too long: the handler answers that, at once, on the reaper. */
-static void expire_offloaded(struct work *w)
+/* On the reaper: no worker came free in time, the expired phase answers at once. */
+static void run_expired(struct work *w)
 {
-	container_of(w, struct req_ctx, work)->req.expired = 1;
-	run_offloaded(w);
+	struct req_ctx *ctx = container_of(w, struct req_ctx, work);
+	ctx->match.handler->expired(ctx->srv->app, &ctx->req, &ctx->res);
+	ctx->done = 1;
+	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
 }
 
 /*
- * The connection sleeps (its event thread serves the others) until the worker resumes it;
- * libmicrohttpd then calls on_request again, which sends the answer.
+ * The event phase runs here, on the event thread. If it leaves work, the connection is
+ * suspended (its event thread serves the others) and the work goes to a worker of the route's
+ * kind, which resumes it when done; libmicrohttpd then calls on_request again, which sends
+ * res. With a thread per connection there are no workers: this thread does the work itself.
  */
-static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
+static enum MHD_Result run_phases(struct MHD_Connection *con, struct req_ctx *ctx)
 {
-	ctx->con = con;
-	ctx->req.offloaded = 1;
-	ctx->work.run = run_offloaded;
-	ctx->work.expire = expire_offloaded;
-	MHD_suspend_connection(con);
-	if (workers_submit(ctx->srv->workers[ctx->offload_to - 1], &ctx->work) == 0)
-		return MHD_YES;
-	/* Shutting down: the workers are gone, so finish here. */
-	MHD_resume_connection(con);
-	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
-	return send_response(con, ctx->srv->app, ctx, &ctx->res, ctx->match.allow);
+	struct app *app = ctx->srv->app;
+	const struct handler *h = ctx->match.handler;
+	struct workers *ws = ctx->srv->workers[h->worker];
+
+	if (h->state_size > 0 && (ctx->req.state = calloc(1, h->state_size)) == NULL)
+		response_error(&ctx->res, &ctx->req, 500, "internal error", NULL);
+	else if ((h->event == NULL || h->event(app, &ctx->req, &ctx->res) == PHASE_WORK) &&
+		 h->work != NULL) {
+		if (ws == NULL) {
+			h->work(app, &ctx->req, &ctx->res);
+		} else {
+			ctx->con = con;
+			ctx->work.run = run_work;
+			ctx->work.expire = run_expired;
+			MHD_suspend_connection(con);
+			if (workers_submit(ws, &ctx->work) == 0)
+				return MHD_YES;
+			/* Stopping: no worker takes it. Refuse it if the route can, else work here. */
+			MHD_resume_connection(con);
+			(h->expired != NULL ? h->expired : h->work)(app, &ctx->req, &ctx->res);
+		}
+	}
+	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
+/*
+ * First call for a request: the headers are in. Method, request id, the path for the log, and
+ * the checks that come before any body: a refusal is answered now, with Connection: close.
+ */
+static enum MHD_Result on_headers(struct MHD_Connection *con, struct req_ctx *ctx,
+				  const char *url, const char *method, const char *version)
+{
+	struct http_server *srv = ctx->srv;
+	struct app *app = srv->app;
+	struct response res = {0};
+	const char *msg = "request target contains a NUL byte";
+	int drain = 0;
+
+	ctx->method = router_method(method);
+	assign_request_id(srv, con, ctx);
+	struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
+	int status = set_path(ctx, url, version) ? 400 : 0;
+	if (status == 0)
+		status = check_framing(con, app, ctx, &msg, &drain);
+	if (status == 413 && drain) {
+		ctx->too_large = 1; /* read and drop the body, then answer */
+		return MHD_YES;
+	}
+	if (status == 413)
+		return reject_too_large(con, app, ctx, &first);
+	if (status != 0) {
+		response_error(&res, &first, status, msg, NULL);
+		res.close = 1;
+		return send_response(con, app, ctx, &res, NULL);
+	}
+	return MHD_YES; /* queue on a later call: keeps the connection alive */
+}
+
+/*
+ * libmicrohttpd's access handler, called on an event thread: once with the headers, once per
+ * piece of body, once when the body is complete (the request is routed and its phases run),
+ * and once more after a worker resumed the connection (the answer is sent).
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **req_cls)
@@ -478,33 +534,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct http_server *srv = cls;
 	struct app *app = srv->app;
 	struct req_ctx *ctx = *req_cls;
-	struct response res = {0};
-	const char *msg = NULL;
 
 	if (ctx == NULL) /* the URI callback could not allocate */
 		return MHD_NO;
-	if (ctx->method == M_OTHER && ctx->request_id[0] == '\0') {
-		int drain = 0;
-		ctx->method = router_method(method);
-		assign_request_id(srv, con, ctx);
-		struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
-		int status = set_path(ctx, url, version) ? 400 : 0;
-		msg = "request target contains a NUL byte";
-		if (status == 0)
-			status = check_framing(con, app, ctx, &msg, &drain);
-		if (status == 413 && drain) {
-			ctx->too_large = 1; /* read and drop the body, then answer */
-			return MHD_YES;
-		}
-		if (status == 413)
-			return reject_too_large(con, app, ctx, &first);
-		if (status != 0) {
-			response_error(&res, &first, status, msg, NULL);
-			res.close = 1;
-			return send_response(con, app, ctx, &res, NULL);
-		}
-		return MHD_YES; /* queue on a later call: keeps the connection alive */
-	}
+	if (ctx->method == M_OTHER && ctx->request_id[0] == '\0')
+		return on_headers(con, ctx, url, method, version);
 	if (ctx->done) /* resumed: the worker has answered */
 		return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
@@ -535,27 +569,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	req.body_len = ctx->body_len;
 	req.started = clock_now();
 	req.query = query_value;
-	req.offload_to = &ctx->offload_to;
-	for (int kind = 0; kind < OFFLOAD_KINDS; kind++)
-		if (srv->workers[kind] != NULL)
-			req.can_offload |= 1u << kind;
 	ctx->req = req;
+	if (rr == ROUTE_FOUND && ctx->method != M_OPTIONS)
+		return run_phases(con, ctx);
 	if (rr == ROUTE_NOT_FOUND)
 		response_error(&ctx->res, &ctx->req, 404, "not found", NULL);
 	else if (rr == ROUTE_METHOD_NOT_ALLOWED)
 		response_error(&ctx->res, &ctx->req, 405, "method not allowed", NULL);
-	else if (ctx->method == M_OPTIONS)
-		ctx->res.status = 204;
 	else
-		ctx->match.handler(app, &ctx->req, &ctx->res);
-	if (ctx->offload_to != 0)
-		return offload(con, ctx);
+		ctx->res.status = 204; /* OPTIONS */
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
 static void stop_workers(struct http_server *srv)
 {
-	for (int i = 0; i < OFFLOAD_KINDS; i++)
+	for (int i = 0; i < WORKER_KINDS; i++)
 		workers_stop(srv->workers[i]);
 }
 
@@ -590,9 +618,9 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
 	} else {
 		flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-		srv->workers[OFFLOAD_DB] = workers_start(cfg->db_pool_size, WORKERS_NO_BOUND);
-		srv->workers[OFFLOAD_CPU] = workers_start(cfg->stress_slots, cfg->stress_wait_ms);
-		if (srv->workers[OFFLOAD_DB] == NULL || srv->workers[OFFLOAD_CPU] == NULL) {
+		srv->workers[WORKER_DB] = workers_start(cfg->db_pool_size, WORKERS_NO_BOUND);
+		srv->workers[WORKER_CPU] = workers_start(cfg->stress_slots, cfg->stress_wait_ms);
+		if (srv->workers[WORKER_DB] == NULL || srv->workers[WORKER_CPU] == NULL) {
 			snprintf(err, errlen, "cannot start the worker threads");
 			stop_workers(srv);
 			free(srv);

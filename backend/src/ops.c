@@ -10,16 +10,16 @@
 #include "db.h"
 #include "health.h"
 #include "metrics.h"
-#include "request.h"
 
-void ops_live(struct app *app, const struct request *req, struct response *res)
+static enum phase_next live(struct app *app, const struct request *req, struct response *res)
 {
 	(void)app;
 	(void)req;
 	response_static(res, 200, "{\"status\":\"alive\"}");
+	return PHASE_DONE;
 }
 
-void ops_ready(struct app *app, const struct request *req, struct response *res)
+static enum phase_next ready(struct app *app, const struct request *req, struct response *res)
 {
 	struct health_status st;
 	const char *reason = NULL;
@@ -36,6 +36,7 @@ void ops_ready(struct app *app, const struct request *req, struct response *res)
 		response_json(res, 503, json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
 	else
 		response_static(res, 200, "{\"status\":\"ready\"}");
+	return PHASE_DONE;
 }
 
 static json_t *dep_json(const struct health_dep *d)
@@ -45,7 +46,7 @@ static json_t *dep_json(const struct health_dep *d)
 	return json_pack("{s:s, s:f}", "status", "up", "latency_ms", (double)d->latency_us / 1000.0);
 }
 
-void ops_health(struct app *app, const struct request *req, struct response *res)
+static enum phase_next health(struct app *app, const struct request *req, struct response *res)
 {
 	struct health_status st;
 	struct timespec now = clock_now();
@@ -60,9 +61,10 @@ void ops_health(struct app *app, const struct request *req, struct response *res
 				"version", APP_VERSION, "uptime_seconds",
 				(json_int_t)(now.tv_sec - app->started.tv_sec), "served_by",
 				app->cfg.pod_name));
+	return PHASE_DONE;
 }
 
-void ops_metrics(struct app *app, const struct request *req, struct response *res)
+static enum phase_next metrics(struct app *app, const struct request *req, struct response *res)
 {
 	struct metrics_gauges g = {.version = APP_VERSION, .revision = APP_REVISION};
 	size_t len = 0;
@@ -75,8 +77,14 @@ void ops_metrics(struct app *app, const struct request *req, struct response *re
 	text = metrics_render(app->metrics, &g, &len);
 	if (text == NULL) {
 		response_error(res, req, 500, "internal error", NULL);
-		return;
+		return PHASE_DONE;
 	}
 	response_body(res, 200, text, len);
 	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return PHASE_DONE;
 }
+
+const struct handler ops_live = {.event = live};
+const struct handler ops_ready = {.event = ready};
+const struct handler ops_health = {.event = health};
+const struct handler ops_metrics = {.event = metrics};

@@ -1,16 +1,8 @@
-/* request.c - the handler's side of a request; the server (http.c) fills struct request. */
+/* request.c - the route's side of a request; the server (http.c) fills struct request. */
 #include "request.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int request_offload(const struct request *req, enum offload kind)
-{
-	if (req->offloaded || !(req->can_offload & (1u << kind)))
-		return 0;
-	*req->offload_to = (int)kind + 1;
-	return 1;
-}
 
 const char *request_query(const struct request *req, const char *key)
 {

@@ -1,4 +1,4 @@
-/* request.h - what a handler sees: the request, the response it fills, and the helpers. */
+/* request.h - what a route sees: the request, the phases it declares, the response it fills. */
 #ifndef REQUEST_H
 #define REQUEST_H
 
@@ -9,24 +9,20 @@
 #include "cache.h"
 #include "router.h"
 
-/* Worker kinds a handler may hand its blocking part to (see request_offload). */
-enum offload { OFFLOAD_DB, OFFLOAD_CPU, OFFLOAD_KINDS };
+struct app;
 
 struct request {
 	enum http_method method;
-	const char *path;     /* borrowed until the handler returns */
+	const char *path;     /* borrowed until the request ends */
 	const char *param;    /* the {id} segment or NULL */
 	int param_too_long;   /* the {id} segment was too long to be an id */
 	const char *body;     /* NULL when empty; not NUL-terminated */
 	size_t body_len;
 	const char *request_id;
-	struct timespec started; /* CLOCK_MONOTONIC: when the handler was first called */
-	int offloaded;        /* this call runs on a worker thread (see request_offload) */
-	int expired;          /* ... or not: the wait for a worker was too long (ditto) */
-	/* Filled by the server: */
-	unsigned can_offload;   /* bit per enum offload: workers of that kind exist */
-	int *offload_to;        /* request_offload stores kind + 1 here */
-	const char *(*query)(void *conn, const char *key); /* for request_query */
+	struct timespec started; /* CLOCK_MONOTONIC, when routed: time budgets count from here */
+	void *state;          /* the route's state_size bytes (struct handler), zeroed at first */
+	/* Filled by the server, for request_query: */
+	const char *(*query)(void *conn, const char *key);
 	void *conn;
 };
 
@@ -36,29 +32,49 @@ struct response {
 	size_t body_len;
 	const char *static_body; /* instead of body: a literal, never freed */
 	const char *content_type; /* NULL: application/json; charset=utf-8 */
-	enum cache_result cache;
+	enum cache_result cache; /* X-Cache and the access log */
 	int retry_after_s;     /* > 0: Retry-After header */
 	char location[64];     /* non-empty: Location header */
 	char link[160];        /* non-empty: Link header */
 	int close;             /* send Connection: close and end the connection */
-	struct cache_gen gen;  /* read with the cache lookup, for the store after a miss */
 };
 
 /*
- * Handlers start on an event thread, which serves many connections and must never block.
- * Before anything that can (PostgreSQL, a CPU burn) a handler calls request_offload. When it
- * returns 1, the handler returns at once and is called again with the same req and res on a
- * worker thread, with req->offloaded set; there (and in thread-per-connection mode, where every
- * connection has its own thread) request_offload returns 0 and the handler goes on.
- * OFFLOAD_DB runs on one of DB_POOL_SIZE threads, so none of them waits for a pooled
- * connection; OFFLOAD_CPU on one of STRESS_SLOTS threads, so burns never delay queries.
- * An OFFLOAD_CPU request waits at most STRESS_WAIT_MS for its thread while all of them are
- * busy; past that it is called again with req->offloaded and req->expired set, on a thread
- * that must not be held up (answer at once), and its connection stays suspended till then.
+ * What a route does, in phases; the route table (routes.c) points at one struct handler per
+ * method and path, and http.c runs its phases in this order:
+ *
+ *   event    on an event thread, which serves many connections and must never block: parse
+ *            and check the request, look the answer up in the cache. Returns PHASE_DONE when
+ *            res is the answer, PHASE_WORK to go on with work. NULL: straight to work.
+ *   work     on a worker thread of kind `worker` while the connection sleeps: the query, the
+ *            burn. With a thread per connection (HTTP_THREADS=0), on the connection's thread.
+ *            Answers in every case. NULL: event answers every request.
+ *   expired  instead of work, when the request waited for a worker longer than the kind
+ *            allows (WORKER_CPU: STRESS_WAIT_MS), or the workers are stopping. It runs where
+ *            nothing may wait, so it answers at once. Required for WORKER_CPU; elsewhere NULL
+ *            means that work runs even then.
+ *
+ * One phase ends before the next begins, on whichever thread, so they share req->state
+ * (state_size bytes, zeroed before the first phase, freed with the request) without locks:
+ * whatever a later phase needs from an earlier one goes there.
  */
-int request_offload(const struct request *req, enum offload kind);
+enum phase_next { PHASE_DONE, PHASE_WORK };
 
-/* A query parameter's value (first occurrence), or NULL. Borrowed until the handler returns. */
+enum worker_kind {
+	WORKER_DB,  /* one of DB_POOL_SIZE threads: none of them waits for a pooled connection */
+	WORKER_CPU, /* one of STRESS_SLOTS threads: burns never delay queries */
+	WORKER_KINDS
+};
+
+struct handler {
+	size_t state_size;
+	enum phase_next (*event)(struct app *app, const struct request *req, struct response *res);
+	enum worker_kind worker;
+	void (*work)(struct app *app, const struct request *req, struct response *res);
+	void (*expired)(struct app *app, const struct request *req, struct response *res);
+};
+
+/* A query parameter's value (first occurrence), or NULL. Borrowed until the request ends. */
 const char *request_query(const struct request *req, const char *key);
 
 /* Set the body to JSON (compact) and the status. json is stolen. */

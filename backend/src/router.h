@@ -30,23 +30,20 @@ enum route_id {
 	R_COUNT
 };
 
-struct app;
-struct request;
-struct response;
-typedef void (*handler_fn)(struct app *app, const struct request *req, struct response *res);
+struct handler; /* a route's phases (request.h); the router only passes it on */
 
 /* One row of a route table (routes.c holds the server's). */
 struct route {
 	enum http_method method;
 	enum route_id id;
-	handler_fn handler;
+	const struct handler *handler;
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
 
 struct route_match {
 	enum route_id route;
-	handler_fn handler;    /* NULL unless ROUTE_FOUND */
+	const struct handler *handler; /* NULL unless ROUTE_FOUND */
 	char param[24];        /* the {id} segment, when the pattern has one (truncated if long) */
 	int param_too_long;    /* the segment did not fit: certainly not a valid id */
 	char allow[64];        /* for 405 and OPTIONS: the methods the path accepts */

@@ -1,4 +1,4 @@
-/* routes.h - the server's route table: which handler serves each (method, path pattern). */
+/* routes.h - the server's route table: which handler's phases answer each method and path. */
 #ifndef ROUTES_H
 #define ROUTES_H
 
@@ -11,5 +11,8 @@ enum route_result routes_find(const char *path, enum http_method method, struct 
 
 /* Print "METHOD PATTERN" for every route, one per line (for `backend --routes`). */
 void routes_print(FILE *out);
+
+/* The table itself (n rows), for tests that check every handler it names. */
+const struct route *routes_table(size_t *n);
 
 #endif
