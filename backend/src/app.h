@@ -24,7 +24,7 @@ struct app {
 	struct http_server *http; /* for main's shutdown; handlers leave it alone */
 	atomic_int shutting_down; /* set on SIGTERM: readiness 503, Connection: close */
 	struct timespec started;  /* CLOCK_MONOTONIC, for uptime */
-	time_t started_wall;
+	time_t started_wall;      /* for process_start_time_seconds */
 };
 
 #endif

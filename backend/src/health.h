@@ -15,7 +15,7 @@ struct health;
 struct health *health_start(struct app *app, int interval_ms, char *err, size_t errlen);
 void health_stop(struct health *h); /* joins the thread; NULL-safe */
 
-/* True once the schema is in place (requests that need the database wait for it). */
+/* True once the schema is in place (until then, requests that need the database get 503). */
 int health_schema_ready(const struct health *h);
 
 /* The monitor's last results (each field read on its own: they may come from two checks). */

@@ -1,4 +1,26 @@
-/* http.c - the only file that includes <microhttpd.h>: dispatch, limits, headers, access log. */
+/*
+ * http.c - the only file that includes <microhttpd.h>: the request lifecycle, limits, headers,
+ * the access log, and the phases of each route.
+ *
+ * DESIGN. HTTP_THREADS event threads (libmicrohttpd's thread pool, epoll) accept connections,
+ * read requests and send every response. One event thread serves many connections, so nothing
+ * that runs on it may block. A request goes:
+ *
+ *   on_uri (request line) -> on_headers (method, request id, framing and size checks)
+ *   -> on_request (body pieces) -> routes_find -> run_phases:
+ *        the route's event phase, on the event thread (request.h: parse, check, cache);
+ *        if it leaves work: MHD_suspend_connection (the event thread goes on with its other
+ *        connections) and the work phase queued for a worker of the route's kind, one of
+ *        DB_POOL_SIZE database threads or of STRESS_SLOTS burn threads (workers.c); the worker
+ *        runs it and calls MHD_resume_connection
+ *   -> on_request again, on the event thread: send_response -> on_completed (counters, access
+ *      log, free).
+ *
+ * A request that waits longer than STRESS_WAIT_MS for a burn thread gets the route's expired
+ * phase instead, on the queue's reaper thread. With HTTP_THREADS=0 every connection has a thread
+ * of its own and there are no workers: the phases run one after the other on that thread.
+ * Routes never see libmicrohttpd, suspension or the workers; they declare phases.
+ */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -53,7 +75,7 @@ struct http_server {
 	char id_prefix[9];
 };
 
-/* Per-request state, created once the headers are in, freed when the request ends. */
+/* Per-request state, created in on_uri, freed in on_completed. */
 struct req_ctx {
 	struct http_server *srv;
 	struct MHD_Connection *con;
@@ -481,7 +503,7 @@ static enum MHD_Result run_phases(struct MHD_Connection *con, struct req_ctx *ct
 			MHD_suspend_connection(con);
 			if (workers_submit(ws, &ctx->work) == 0)
 				return MHD_YES;
-			/* Stopping: no worker takes it. Refuse it if the route can, else work here. */
+			/* Stopping: no worker takes it. Refused, or the work done here. */
 			MHD_resume_connection(con);
 			(h->expired != NULL ? h->expired : h->work)(app, &ctx->req, &ctx->res);
 		}

@@ -19,7 +19,7 @@ long http_in_flight(struct http_server *srv);
 /* Close every connection and stop the threads. NULL-safe. */
 void http_stop(struct http_server *srv);
 
-/* Pure: returns 1 when a client-supplied X-Request-ID may be echoed back (1-64 of [A-Za-z0-9._-]). */
+/* Pure: 1 when a client-supplied X-Request-ID may be echoed back (1-64 of [A-Za-z0-9._-]). */
 int http_request_id_valid(const char *id);
 
 #endif

@@ -1,4 +1,4 @@
-/* main.c - start in order, wait for SIGTERM/SIGINT with sigwait, tear down in reverse. */
+/* main.c - arguments, signals blocked before any thread, sigwait, drain; server.c does the rest. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -33,7 +33,8 @@ static enum phase_next ready(struct app *app, const struct request *req, struct 
 	else if (!st.schema_ready)
 		reason = "database schema not ready";
 	if (reason != NULL)
-		response_json(res, 503, json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
+		response_json(res, 503,
+			      json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
 	else
 		response_static(res, 200, "{\"status\":\"ready\"}");
 	return PHASE_DONE;
@@ -43,7 +44,8 @@ static json_t *dep_json(const struct health_dep *d)
 {
 	if (!d->up)
 		return json_pack("{s:s}", "status", "down");
-	return json_pack("{s:s, s:f}", "status", "up", "latency_ms", (double)d->latency_us / 1000.0);
+	return json_pack("{s:s, s:f}", "status", "up", "latency_ms",
+			 (double)d->latency_us / 1000.0);
 }
 
 static enum phase_next health(struct app *app, const struct request *req, struct response *res)

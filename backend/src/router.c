@@ -105,5 +105,6 @@ enum route_result router_find(const struct route *table, size_t n, const char *p
 void router_print(const struct route *table, size_t n, FILE *out)
 {
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%s %s\n", method_names[table[i].method], router_route_name(table[i].id));
+		fprintf(out, "%s %s\n", method_names[table[i].method],
+			router_route_name(table[i].id));
 }
