@@ -490,24 +490,27 @@ static enum MHD_Result run_phases(struct MHD_Connection *con, struct req_ctx *ct
 	const struct handler *h = ctx->match.handler;
 	struct workers *ws = ctx->srv->workers[h->worker];
 
-	if (h->state_size > 0 && (ctx->req.state = calloc(1, h->state_size)) == NULL)
+	if (h->state_size > 0 && (ctx->req.state = calloc(1, h->state_size)) == NULL) {
 		response_error(&ctx->res, &ctx->req, 500, "internal error", NULL);
-	else if ((h->event == NULL || h->event(app, &ctx->req, &ctx->res) == PHASE_WORK) &&
-		 h->work != NULL) {
-		if (ws == NULL) {
-			h->work(app, &ctx->req, &ctx->res);
-		} else {
-			ctx->con = con;
-			ctx->work.run = run_work;
-			ctx->work.expire = run_expired;
-			MHD_suspend_connection(con);
-			if (workers_submit(ws, &ctx->work) == 0)
-				return MHD_YES;
-			/* Stopping: no worker takes it. Refused, or the work done here. */
-			MHD_resume_connection(con);
-			(h->expired != NULL ? h->expired : h->work)(app, &ctx->req, &ctx->res);
-		}
+		goto send;
 	}
+	if ((h->event != NULL && h->event(app, &ctx->req, &ctx->res) == PHASE_DONE) ||
+	    h->work == NULL)
+		goto send;
+	if (ws == NULL) { /* a thread per connection: this thread does the work */
+		h->work(app, &ctx->req, &ctx->res);
+		goto send;
+	}
+	ctx->con = con;
+	ctx->work.run = run_work;
+	ctx->work.expire = run_expired;
+	MHD_suspend_connection(con);
+	if (workers_submit(ws, &ctx->work) == 0)
+		return MHD_YES; /* the worker resumes the connection, on_request sends */
+	/* Stopping: no worker takes it. A route that can refuse it does; the others work here. */
+	MHD_resume_connection(con);
+	(h->expired != NULL ? h->expired : h->work)(app, &ctx->req, &ctx->res);
+send:
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
