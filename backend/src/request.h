@@ -54,9 +54,10 @@ struct response {
  *            nothing may wait, so it answers at once. Required for WORKER_CPU; elsewhere NULL
  *            means that work runs even then.
  *
- * One phase ends before the next begins, on whichever thread, so they share req->state
- * (state_size bytes, zeroed before the first phase, freed with the request) without locks:
- * whatever a later phase needs from an earlier one goes there.
+ * One phase ends before the next begins, and every hand-over between threads goes through a
+ * lock (the workers' queue, libmicrohttpd's resume), so the phases share req->state
+ * (state_size bytes, zeroed before the first phase, freed with the request) without locks of
+ * their own: whatever a later phase needs from an earlier one goes there.
  */
 enum phase_next { PHASE_DONE, PHASE_WORK };
 
