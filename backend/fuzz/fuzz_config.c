@@ -28,8 +28,8 @@ static const char *const names[] = {
 	"DB_USER", "DB_PASSWORD", "DB_PASSWORD_FILE", "DB_NAME", "DB_POOL_SIZE",
 	"DB_STATEMENT_TIMEOUT_MS", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
 	"REDIS_PASSWORD_FILE", "REDIS_TIMEOUT_MS", "REDIS_POOL_SIZE", "CACHE_TTL_SECONDS",
-	"STRESS_SLOTS", "SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS", "LOG_LEVEL",
-	"ACCESS_LOG", "ACCESS_LOG_FLUSH_MS", "POD_NAME"};
+	"STRESS_SLOTS", "STRESS_WAIT_MS", "SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS",
+	"LOG_LEVEL", "ACCESS_LOG", "ACCESS_LOG_FLUSH_MS", "POD_NAME"};
 
 static const char *const reasons[] = {"expected an integer in ", "longer than ",
 				      "cannot read the file, or it is too long",
@@ -114,6 +114,7 @@ static void check_config(void)
 	IN(redis_pool_size, 1, 256);
 	IN(cache_ttl_s, 1, 86400);
 	IN(stress_slots, 1, 256);
+	IN(stress_wait_ms, 0, 60000);
 	IN(shutdown_drain_s, 0, 300);
 	IN(shutdown_timeout_s, 1, 300);
 	IN(log_level, LOG_DEBUG, LOG_ERROR);

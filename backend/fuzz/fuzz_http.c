@@ -23,17 +23,12 @@
 #include <fcntl.h>
 
 #include "app.h"
-#include "cache.h"
-#include "db.h"
 #include "fuzz_common.h"
-#include "health.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
-#include "stress.h"
+#include "server.h"
 
 static struct app app;
-static struct http_server *srv;
 static int port;
 static int debug;
 static char port_s[8];
@@ -84,18 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(port_s, sizeof(port_s), "%d", port);
 	CHECK(config_load(&app.cfg, lookup, err, sizeof(err)) == 0);
 	log_set_level(app.cfg.log_level);
-	clock_gettime(CLOCK_MONOTONIC, &app.started);
-	app.metrics = calloc(1, sizeof(*app.metrics));
-	CHECK(app.metrics != NULL);
-	metrics_init(app.metrics);
-	app.db = db_pool_create(&app.cfg);
-	app.cache = cache_create(&app.cfg);
-	app.stress = stress_create(app.cfg.stress_slots);
-	CHECK(app.db && app.cache && app.stress);
-	app.health = health_start(&app, 1000, err, sizeof(err));
-	CHECK(app.health != NULL);
-	srv = http_start(&app, err, sizeof(err)); /* runs until the process exits */
-	CHECK(srv != NULL);
+	CHECK(server_open(&app, err, sizeof(err)) == 0); /* runs until the process exits */
 	return 0;
 }
 
@@ -194,8 +178,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "--- %zu bytes answered:\n%.*s\n", n, (int)n, buf);
 	check_responses(buf, n);
 	/* Every request that started also ends: nothing stays counted (or allocated) in flight. */
-	for (int i = 0; i < 200 && http_in_flight(srv) != 0; i++)
+	for (int i = 0; i < 200 && http_in_flight(app.http) != 0; i++)
 		usleep(5000);
-	CHECK(http_in_flight(srv) == 0);
+	CHECK(http_in_flight(app.http) == 0);
 	return 0;
 }

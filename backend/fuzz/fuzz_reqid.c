@@ -6,6 +6,7 @@
  */
 #include "fuzz_common.h"
 #include "http.h"
+#include "request.h"
 
 static int ref_valid(const char *s)
 {

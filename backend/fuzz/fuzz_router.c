@@ -1,5 +1,5 @@
 /*
- * fuzz_router.c - "METHOD PATH?QUERY": router_method, router_find, and params_int on every
+ * fuzz_router.c - "METHOD PATH?QUERY": router_method, routes_find, and params_int on every
  * query value (the bounds the handlers use: limit, before/id, ms, iterations).
  *
  * Invariants: 404 exactly when the path is unknown; OPTIONS is answered on every known path
@@ -13,7 +13,7 @@
 #include "fuzz_common.h"
 #include "http.h"
 #include "params.h"
-#include "router.h"
+#include "routes.h"
 
 /* The reference for params_int, written differently on purpose. */
 static int ref_int(const char *s, long long min, long long max, long long *out)
@@ -64,7 +64,7 @@ static int allows(const char *allow, const char *name)
 static void check_route(const char *path, enum http_method method)
 {
 	struct route_match m, opt;
-	enum route_result r = router_find(path, method, &m);
+	enum route_result r = routes_find(path, method, &m);
 
 	CHECK(memchr(m.allow, '\0', sizeof(m.allow)) != NULL);
 	CHECK(memchr(m.param, '\0', sizeof(m.param)) != NULL);
@@ -75,7 +75,7 @@ static void check_route(const char *path, enum http_method method)
 	}
 	CHECK(m.route != R_NONE);
 	/* OPTIONS is answered on every known path, with the full Allow list. */
-	CHECK(router_find(path, M_OPTIONS, &opt) == ROUTE_FOUND && opt.route == m.route);
+	CHECK(routes_find(path, M_OPTIONS, &opt) == ROUTE_FOUND && opt.route == m.route);
 	size_t n = strlen(opt.allow);
 	CHECK(n >= 7 && strcmp(opt.allow + n - 7, "OPTIONS") == 0);
 	if (r == ROUTE_FOUND && method != M_OPTIONS) {

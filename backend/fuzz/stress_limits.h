@@ -1,7 +1,7 @@
 /*
  * stress_limits.h - forced into stress.c for the HTTP harness only (-include): the same code
  * with its bounds lowered, so a fuzzer that finds ?ms=5000 gets a 400 instead of five seconds
- * of burning. Every branch of stress_handle is still reachable.
+ * of burning. Every branch of the stress handler's phases is still reachable.
  */
 #include "stress.h"
 #undef STRESS_DEFAULT_MS

@@ -1,4 +1,4 @@
-/* app.h - struct app: the only shared state, passed to every handler. */
+/* app.h - struct app: the only shared state, passed to every handler; server.c builds it. */
 #ifndef APP_H
 #define APP_H
 
@@ -12,6 +12,7 @@ struct cache;
 struct metrics;
 struct health;
 struct stress;
+struct http_server;
 
 struct app {
 	struct config cfg;
@@ -20,9 +21,10 @@ struct app {
 	struct metrics *metrics;
 	struct health *health;
 	struct stress *stress;
+	struct http_server *http; /* for main's shutdown; handlers leave it alone */
 	atomic_int shutting_down; /* set on SIGTERM: readiness 503, Connection: close */
 	struct timespec started;  /* CLOCK_MONOTONIC, for uptime */
-	time_t started_wall;
+	time_t started_wall;      /* for process_start_time_seconds */
 };
 
 #endif

@@ -35,18 +35,16 @@ static const char bump_script[] = "for i = 1, #KEYS do "
 				  "return #KEYS";
 
 /*
- * A pooled connection remembers the epoch it was opened in, and how many replies it still owes
- * for commands sent without waiting (cache_put): they are read before the next command's.
+ * A pooled connection remembers how many replies it still owes for commands sent without
+ * waiting (cache_put): they are read before the next command's.
  */
 struct conn {
 	redisContext *ctx;
-	long epoch;
 	int owed;
 };
 
 struct cache {
-	struct pool *slots;
-	atomic_long epoch; /* bumped on any failure: every older connection is suspect */
+	struct pool *slots; /* told of every failure: every older connection is suspect */
 	const struct config *cfg; /* borrowed; outlives the cache */
 	struct timeval timeout;
 	char ttl[16];
@@ -160,7 +158,7 @@ struct cache *cache_create(const struct config *cfg)
 	struct cache *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->slots = pool_create(cfg->redis_pool_size);
+	c->slots = pool_create(cfg->redis_pool_size, conn_free);
 	if (c->slots == NULL) {
 		free(c);
 		return NULL;
@@ -180,22 +178,22 @@ void cache_free(struct cache *c)
 {
 	if (c == NULL)
 		return;
-	pool_free(c->slots, conn_free);
+	pool_free(c->slots);
 	ctx_free(c->monitor);
 	pthread_mutex_destroy(&c->scripts_lock);
 	free(c);
 }
 
-static void mark_failed(struct cache *c)
+static void mark_failed(struct cache *c, int slot)
 {
-	atomic_fetch_add(&c->epoch, 1);
+	pool_failed(c->slots, slot);
 	atomic_store(&c->down_until_ms, now_ms() + BACKOFF_MS);
 }
 
 /*
- * Borrow a connected context, or -1 while Redis is known to be down. A connection older than
- * the last failure is replaced: after a Redis restart they are all dead, and finding that out
- * one request at a time would cost a backoff period each.
+ * Borrow a connected context, or -1 while Redis is known to be down. The pool replaces a
+ * connection older than the last failure: after a Redis restart they are all dead, and finding
+ * that out one request at a time would cost a backoff period each.
  */
 static int borrow(struct cache *c, struct conn **connp)
 {
@@ -206,17 +204,11 @@ static int borrow(struct cache *c, struct conn **connp)
 	struct conn *conn = item;
 	if (slot < 0)
 		return -1;
-	if (conn != NULL && conn->epoch != atomic_load(&c->epoch)) {
-		conn_free(conn);
-		conn = NULL;
-	}
-	if (conn == NULL && (conn = calloc(1, sizeof(*conn))) != NULL) {
-		conn->epoch = atomic_load(&c->epoch);
+	if (conn == NULL && (conn = calloc(1, sizeof(*conn))) != NULL)
 		conn->ctx = ctx_open(c, 1);
-	}
 	if (conn == NULL || conn->ctx == NULL) {
 		conn_free(conn);
-		mark_failed(c);
+		mark_failed(c, slot);
 		pool_release(c->slots, slot, NULL);
 		return -1;
 	}
@@ -230,7 +222,7 @@ static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 	if (failed || conn->ctx->err) {
 		conn_free(conn);
 		conn = NULL;
-		mark_failed(c);
+		mark_failed(c, slot);
 	}
 	pool_release(c->slots, slot, conn);
 }

@@ -84,15 +84,6 @@ static const struct setting settings[] = {
 	STR("POD_NAME", pod_name, NULL, "name in X-Served-By (default: the hostname)"),
 };
 
-int config_parse_log_level(const char *s)
-{
-	static const char *const names[] = {"debug", "info", "warn", "error"};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcasecmp(s, names[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
 static int parse_int(const char *s, long long min, long long max, long long *out)
 {
 	char *end = NULL;
@@ -182,7 +173,7 @@ static int apply(struct config *cfg, const struct setting *s, const char *v, cha
 		*(int *)(base + s->offset) = b;
 		return 0;
 	case K_LEVEL:
-		b = config_parse_log_level(v);
+		b = log_parse_level(v);
 		if (b < 0) {
 			snprintf(err, errlen, "%s: expected debug, info, warn or error", s->name);
 			return -1;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stddef.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+#include "log.h"
 
 struct config {
 	/* HTTP */
@@ -36,7 +36,7 @@ struct config {
 	int stress_wait_ms;
 	int shutdown_drain_s;
 	int shutdown_timeout_s;
-	int log_level; /* enum log_level */
+	int log_level; /* enum log_level (log.h) */
 	int access_log;
 	int access_log_flush_ms;
 	char pod_name[256];
@@ -52,8 +52,5 @@ int config_load(struct config *cfg, const char *(*lookup)(const char *name), cha
 
 /* Print every variable with its default and meaning, one per line, for --help. */
 void config_print_help(FILE *out);
-
-/* Parse a log level name ("debug", "info", "warn", "error"); -1 when unknown. */
-int config_parse_log_level(const char *s);
 
 #endif

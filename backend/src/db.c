@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,14 +35,12 @@ static const char *const schema_sql =
 struct conn {
 	PGconn *pg;
 	uint64_t prepared; /* bit n: statement with id n is prepared on this connection */
-	long epoch;	   /* the pool's epoch when it was opened */
 	int broken;	   /* timed out waiting for the server: never reuse */
 };
 
 struct db_pool {
-	struct pool *slots;
+	struct pool *slots; /* replaces every connection older than the last broken one */
 	int monitor_reply_ms; /* the monitor's bound: the server's own timeout plus a margin */
-	atomic_long epoch; /* bumped when a connection breaks: older ones are suspect too */
 	int wait_ms;
 	const char *keys[10];
 	const char *values[10];
@@ -66,7 +63,7 @@ struct db_pool *db_pool_create(const struct config *cfg)
 	struct db_pool *pool = calloc(1, sizeof(*pool));
 	if (pool == NULL)
 		return NULL;
-	pool->slots = pool_create(cfg->db_pool_size);
+	pool->slots = pool_create(cfg->db_pool_size, conn_free);
 	if (pool->slots == NULL) {
 		free(pool);
 		return NULL;
@@ -98,7 +95,7 @@ void db_pool_free(struct db_pool *pool)
 {
 	if (pool == NULL)
 		return;
-	pool_free(pool->slots, conn_free);
+	pool_free(pool->slots);
 	conn_free(pool->monitor);
 	free(pool);
 }
@@ -135,7 +132,6 @@ static struct conn *conn_open(struct db_pool *pool, const struct timespec *deadl
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	c->epoch = atomic_load(&pool->epoch);
 	c->pg = connect_until(pool, deadline);
 	if (c->pg == NULL) {
 		snprintf(err, errlen, "connect: no answer in time");
@@ -282,11 +278,6 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 				 pool->wait_ms);
 		return DB_UNAVAILABLE;
 	}
-	if (c != NULL && c->epoch != atomic_load(&pool->epoch)) {
-		/* Opened before a connection broke (a server restart breaks them all): replace it. */
-		conn_free(c);
-		c = NULL;
-	}
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int reused = c != NULL;
 		if (c == NULL && (c = conn_open(pool, &deadline, err, errlen)) == NULL)
@@ -299,7 +290,7 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 		 * try a fresh one; one that timed out has used the request's time already.
 		 */
 		int retry = reused && st->read_only && !c->broken;
-		atomic_fetch_add(&pool->epoch, 1);
+		pool_failed(pool->slots, slot);
 		conn_free(c);
 		c = NULL;
 		if (!retry)

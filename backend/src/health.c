@@ -1,8 +1,9 @@
-/* health.c - probes answer from the monitor's last results, never from the request path. */
+/* health.c - the monitor thread; probes read its results and never wait on the request path. */
 #include "health.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,7 +12,6 @@
 #include "cache.h"
 #include "clock.h"
 #include "db.h"
-#include "http.h"
 #include "log.h"
 
 struct dep_state {
@@ -139,52 +139,11 @@ int health_schema_ready(const struct health *h)
 	return atomic_load(&h->schema_ready);
 }
 
-void health_live(struct app *app, const struct request *req, struct response *res)
+void health_read(const struct health *h, struct health_status *st)
 {
-	(void)app;
-	(void)req;
-	response_static(res, 200, "{\"status\":\"alive\"}");
-}
-
-void health_ready(struct app *app, const struct request *req, struct response *res)
-{
-	struct health *h = app->health;
-	const char *reason = NULL;
-	(void)req;
-
-	if (atomic_load(&app->shutting_down))
-		reason = "shutting down";
-	else if (!atomic_load(&h->db.up))
-		reason = "database unavailable";
-	else if (!atomic_load(&h->schema_ready))
-		reason = "database schema not ready";
-	if (reason != NULL)
-		response_json(res, 503, json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
-	else
-		response_static(res, 200, "{\"status\":\"ready\"}");
-}
-
-static json_t *dep_json(const struct dep_state *s)
-{
-	if (!atomic_load(&s->up))
-		return json_pack("{s:s}", "status", "down");
-	return json_pack("{s:s, s:f}", "status", "up", "latency_ms",
-			 (double)atomic_load(&s->latency_us) / 1000.0);
-}
-
-void health_full(struct app *app, const struct request *req, struct response *res)
-{
-	struct health *h = app->health;
-	struct timespec now = clock_now();
-	(void)req;
-
-	int db_up = atomic_load(&h->db.up) && atomic_load(&h->schema_ready);
-	int redis_up = atomic_load(&h->redis.up);
-	const char *status = !db_up ? "unhealthy" : redis_up ? "healthy" : "degraded";
-	response_json(res, db_up ? 200 : 503,
-		      json_pack("{s:s, s:{s:o, s:o}, s:s, s:I, s:s}", "status", status, "checks",
-				"database", dep_json(&h->db), "redis", dep_json(&h->redis),
-				"version", APP_VERSION, "uptime_seconds",
-				(json_int_t)(now.tv_sec - app->started.tv_sec), "served_by",
-				app->cfg.pod_name));
+	st->schema_ready = atomic_load(&h->schema_ready);
+	st->db.up = atomic_load(&h->db.up);
+	st->db.latency_us = atomic_load(&h->db.latency_us);
+	st->redis.up = atomic_load(&h->redis.up);
+	st->redis.latency_us = atomic_load(&h->redis.latency_us);
 }

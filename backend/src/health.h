@@ -1,10 +1,8 @@
-/* health.h - liveness, readiness and the full health report; a monitor thread keeps them fresh. */
+/* health.h - the monitor thread: schema migration and dependency checks, read by the probes. */
 #ifndef HEALTH_H
 #define HEALTH_H
 
 struct app;
-struct request;
-struct response;
 struct health;
 
 #include <stddef.h>
@@ -17,11 +15,19 @@ struct health;
 struct health *health_start(struct app *app, int interval_ms, char *err, size_t errlen);
 void health_stop(struct health *h); /* joins the thread; NULL-safe */
 
-/* True once the schema is in place (requests that need the database wait for it). */
+/* True once the schema is in place (until then, requests that need the database get 503). */
 int health_schema_ready(const struct health *h);
 
-void health_live(struct app *app, const struct request *req, struct response *res);
-void health_ready(struct app *app, const struct request *req, struct response *res);
-void health_full(struct app *app, const struct request *req, struct response *res);
+/* The monitor's last results (each field read on its own: they may come from two checks). */
+struct health_dep {
+	int up;
+	int latency_us; /* of the last successful check */
+};
+struct health_status {
+	int schema_ready;
+	struct health_dep db;
+	struct health_dep redis;
+};
+void health_read(const struct health *h, struct health_status *st);
 
 #endif

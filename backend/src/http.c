@@ -1,4 +1,26 @@
-/* http.c - the only file that includes <microhttpd.h>: dispatch, limits, headers, access log. */
+/*
+ * http.c - the only file that includes <microhttpd.h>: the request lifecycle, limits, headers,
+ * the access log, and the phases of each route.
+ *
+ * DESIGN. HTTP_THREADS event threads (libmicrohttpd's thread pool, epoll) accept connections,
+ * read requests and send every response. One event thread serves many connections, so nothing
+ * that runs on it may block. A request goes:
+ *
+ *   on_uri (request line) -> on_headers (method, request id, framing and size checks)
+ *   -> on_request (body pieces) -> routes_find -> run_phases:
+ *        the route's event phase, on the event thread (request.h: parse, check, cache);
+ *        if it leaves work: MHD_suspend_connection (the event thread goes on with its other
+ *        connections) and the work phase queued for a worker of the route's kind, one of
+ *        DB_POOL_SIZE database threads or of STRESS_SLOTS burn threads (workers.c); the worker
+ *        runs it and calls MHD_resume_connection
+ *   -> on_request again, on the event thread: send_response -> on_completed (counters, access
+ *      log, free).
+ *
+ * A request that waits longer than STRESS_WAIT_MS for a burn thread gets the route's expired
+ * phase instead, on the queue's reaper thread. With HTTP_THREADS=0 every connection has a thread
+ * of its own and there are no workers: the phases run one after the other on that thread.
+ * Routes never see libmicrohttpd, suspension or the workers; they declare phases.
+ */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -18,6 +40,9 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "request.h"
+#include "router.h"
+#include "routes.h"
 #include "workers.h"
 
 #define PATH_LOG_MAX 200
@@ -42,7 +67,7 @@
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct app *app;
-	struct workers *workers[OFFLOAD_KINDS]; /* NULL in thread-per-connection mode */
+	struct workers *workers[WORKER_KINDS]; /* NULL in thread-per-connection mode */
 	atomic_long in_flight;
 	atomic_int connections; /* admitted and not yet closed */
 	atomic_ulong next_id;
@@ -50,7 +75,7 @@ struct http_server {
 	char id_prefix[9];
 };
 
-/* Per-request state, created once the headers are in, freed when the request ends. */
+/* Per-request state, created in on_uri, freed in on_completed. */
 struct req_ctx {
 	struct http_server *srv;
 	struct MHD_Connection *con;
@@ -68,13 +93,12 @@ struct req_ctx {
 	size_t body_cap;
 	char request_id[65];
 	char path[PATH_LOG_MAX + 1];
-	/* Kept here, not on the stack: a handler may go on on a worker thread. */
+	/* Kept here, not on the stack: the route's work phase may run on a worker thread. */
 	struct route_match match;
-	struct request req;
+	struct request req; /* req.state: the route's, freed with the request */
 	struct response res;
 	struct work work;
-	struct workers *offload_to; /* the handler asked to go on on one of these */
-	int done;    /* the worker has answered: send res */
+	int done; /* the work phase has answered on a worker: send res */
 };
 
 static const char *const cache_header[] = {NULL, "HIT", "MISS", "MISS"};
@@ -94,54 +118,9 @@ int http_request_id_valid(const char *id)
 	return n > 0;
 }
 
-int request_offload(const struct request *req, enum offload kind)
+static const char *query_value(void *conn, const char *key)
 {
-	struct req_ctx *ctx = container_of(req, struct req_ctx, req);
-	if (req->offloaded || ctx->srv->workers[kind] == NULL)
-		return 0;
-	ctx->offload_to = ctx->srv->workers[kind];
-	return 1;
-}
-
-const char *request_query(const struct request *req, const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-}
-
-void response_body(struct response *res, int status, char *body, size_t len)
-{
-	free(res->body);
-	res->status = status;
-	res->body = body;
-	res->body_len = len;
-	res->static_body = NULL;
-}
-
-void response_static(struct response *res, int status, const char *body)
-{
-	response_body(res, status, NULL, 0);
-	res->static_body = body;
-}
-
-void response_json(struct response *res, int status, json_t *json)
-{
-	char *text = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-	json_decref(json);
-	if (text == NULL) {
-		static const char oom[] = "{\"error\":\"internal error\"}";
-		text = strdup(oom);
-		status = 500;
-	}
-	response_body(res, status, text, text ? strlen(text) : 0);
-}
-
-void response_error(struct response *res, const struct request *req, int status,
-		    const char *message, const char *field)
-{
-	json_t *err = json_pack("{s:s, s:s}", "error", message, "request_id", req->request_id);
-	if (err != NULL && field != NULL)
-		json_object_set_new(err, "field", json_string(field));
-	response_json(res, status, err);
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -165,7 +144,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	ctx->target_len = strlen(uri);
 	ctx->target_end = (uintptr_t)(uri + ctx->target_len);
 	atomic_fetch_add(&srv->in_flight, 1);
-	atomic_fetch_add(&srv->app->metrics->in_flight, 1);
+	metrics_request_started(srv->app->metrics);
 	return ctx;
 }
 
@@ -215,7 +194,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	double ms = clock_ms_since(&ctx->t0);
 	/* A request that never got an answer from us (bad HTTP, client gone) counts as 0. */
 	int status = ctx->status;
-	metrics_observe(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
+	metrics_request_finished(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
 	if (app->cfg.access_log) {
 		struct access_entry e = {
 			.method = router_method_name(ctx->method),
@@ -230,10 +209,10 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 		log_access(&e);
 	}
 	free(ctx->body);
+	free(ctx->req.state);
 	free(ctx->res.body);
 	free(ctx);
 	*req_cls = NULL;
-	atomic_fetch_sub(&app->metrics->in_flight, 1);
 	atomic_fetch_sub(&srv->in_flight, 1);
 }
 
@@ -479,41 +458,100 @@ static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *
 	return send_response(con, app, ctx, &res, NULL);
 }
 
-/* On a worker thread: finish the handler, then hand the connection back to its event thread. */
-static void run_offloaded(struct work *w)
+/* ---- a route's phases (request.h) ---- */
+
+/* On a worker: the work phase, then the connection goes back to its event thread. */
+static void run_work(struct work *w)
 {
 	struct req_ctx *ctx = container_of(w, struct req_ctx, work);
-	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
+	ctx->match.handler->work(ctx->srv->app, &ctx->req, &ctx->res);
 	ctx->done = 1;
 	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
 }
 
-/* The wait for a worker was too long: the handler answers that, at once, on the reaper. */
-static void expire_offloaded(struct work *w)
+/* On the reaper: no worker came free in time, the expired phase answers at once. */
+static void run_expired(struct work *w)
 {
-	container_of(w, struct req_ctx, work)->req.expired = 1;
-	run_offloaded(w);
+	struct req_ctx *ctx = container_of(w, struct req_ctx, work);
+	ctx->match.handler->expired(ctx->srv->app, &ctx->req, &ctx->res);
+	ctx->done = 1;
+	MHD_resume_connection(ctx->con); /* ctx may be gone from here on */
 }
 
 /*
- * The connection sleeps (its event thread serves the others) until the worker resumes it;
- * libmicrohttpd then calls on_request again, which sends the answer.
+ * The event phase runs here, on the event thread. If it leaves work, the connection is
+ * suspended (its event thread serves the others) and the work goes to a worker of the route's
+ * kind, which resumes it when done; libmicrohttpd then calls on_request again, which sends
+ * res. With a thread per connection there are no workers: this thread does the work itself.
  */
-static enum MHD_Result offload(struct MHD_Connection *con, struct req_ctx *ctx)
+static enum MHD_Result run_phases(struct MHD_Connection *con, struct req_ctx *ctx)
 {
+	struct app *app = ctx->srv->app;
+	const struct handler *h = ctx->match.handler;
+	struct workers *ws = ctx->srv->workers[h->worker];
+
+	if (h->state_size > 0 && (ctx->req.state = calloc(1, h->state_size)) == NULL) {
+		response_error(&ctx->res, &ctx->req, 500, "internal error", NULL);
+		goto send;
+	}
+	if ((h->event != NULL && h->event(app, &ctx->req, &ctx->res) == PHASE_DONE) ||
+	    h->work == NULL)
+		goto send;
+	if (ws == NULL) { /* a thread per connection: this thread does the work */
+		h->work(app, &ctx->req, &ctx->res);
+		goto send;
+	}
 	ctx->con = con;
-	ctx->req.offloaded = 1;
-	ctx->work.run = run_offloaded;
-	ctx->work.expire = expire_offloaded;
+	ctx->work.run = run_work;
+	ctx->work.expire = run_expired;
 	MHD_suspend_connection(con);
-	if (workers_submit(ctx->offload_to, &ctx->work) == 0)
-		return MHD_YES;
-	/* Shutting down: the workers are gone, so finish here. */
+	if (workers_submit(ws, &ctx->work) == 0)
+		return MHD_YES; /* the worker resumes the connection, on_request sends */
+	/* Stopping: no worker takes it. A route that can refuse it does; the others work here. */
 	MHD_resume_connection(con);
-	ctx->match.handler(ctx->srv->app, &ctx->req, &ctx->res);
-	return send_response(con, ctx->srv->app, ctx, &ctx->res, ctx->match.allow);
+	(h->expired != NULL ? h->expired : h->work)(app, &ctx->req, &ctx->res);
+send:
+	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
+/*
+ * First call for a request: the headers are in. Method, request id, the path for the log, and
+ * the checks that come before any body: a refusal is answered now, with Connection: close.
+ */
+static enum MHD_Result on_headers(struct MHD_Connection *con, struct req_ctx *ctx,
+				  const char *url, const char *method, const char *version)
+{
+	struct http_server *srv = ctx->srv;
+	struct app *app = srv->app;
+	struct response res = {0};
+	const char *msg = "request target contains a NUL byte";
+	int drain = 0;
+
+	ctx->method = router_method(method);
+	assign_request_id(srv, con, ctx);
+	struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
+	int status = set_path(ctx, url, version) ? 400 : 0;
+	if (status == 0)
+		status = check_framing(con, app, ctx, &msg, &drain);
+	if (status == 413 && drain) {
+		ctx->too_large = 1; /* read and drop the body, then answer */
+		return MHD_YES;
+	}
+	if (status == 413)
+		return reject_too_large(con, app, ctx, &first);
+	if (status != 0) {
+		response_error(&res, &first, status, msg, NULL);
+		res.close = 1;
+		return send_response(con, app, ctx, &res, NULL);
+	}
+	return MHD_YES; /* queue on a later call: keeps the connection alive */
+}
+
+/*
+ * libmicrohttpd's access handler, called on an event thread: once with the headers, once per
+ * piece of body, once when the body is complete (the request is routed and its phases run),
+ * and once more after a worker resumed the connection (the answer is sent).
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **req_cls)
@@ -521,33 +559,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct http_server *srv = cls;
 	struct app *app = srv->app;
 	struct req_ctx *ctx = *req_cls;
-	struct response res = {0};
-	const char *msg = NULL;
 
 	if (ctx == NULL) /* the URI callback could not allocate */
 		return MHD_NO;
-	if (ctx->method == M_OTHER && ctx->request_id[0] == '\0') {
-		int drain = 0;
-		ctx->method = router_method(method);
-		assign_request_id(srv, con, ctx);
-		struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
-		int status = set_path(ctx, url, version) ? 400 : 0;
-		msg = "request target contains a NUL byte";
-		if (status == 0)
-			status = check_framing(con, app, ctx, &msg, &drain);
-		if (status == 413 && drain) {
-			ctx->too_large = 1; /* read and drop the body, then answer */
-			return MHD_YES;
-		}
-		if (status == 413)
-			return reject_too_large(con, app, ctx, &first);
-		if (status != 0) {
-			response_error(&res, &first, status, msg, NULL);
-			res.close = 1;
-			return send_response(con, app, ctx, &res, NULL);
-		}
-		return MHD_YES; /* queue on a later call: keeps the connection alive */
-	}
+	if (ctx->method == M_OTHER && ctx->request_id[0] == '\0')
+		return on_headers(con, ctx, url, method, version);
 	if (ctx->done) /* resumed: the worker has answered */
 		return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
@@ -569,7 +585,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	if (ctx->too_large)
 		return reject_too_large(con, app, ctx, &req);
 
-	enum route_result rr = router_find(url, ctx->method, &ctx->match);
+	enum route_result rr = routes_find(url, ctx->method, &ctx->match);
 	ctx->route = ctx->match.route;
 	req.method = ctx->method;
 	req.param = ctx->match.param;
@@ -577,23 +593,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	req.body = ctx->body;
 	req.body_len = ctx->body_len;
 	req.started = clock_now();
+	req.query = query_value;
 	ctx->req = req;
+	if (rr == ROUTE_FOUND && ctx->method != M_OPTIONS)
+		return run_phases(con, ctx);
 	if (rr == ROUTE_NOT_FOUND)
 		response_error(&ctx->res, &ctx->req, 404, "not found", NULL);
 	else if (rr == ROUTE_METHOD_NOT_ALLOWED)
 		response_error(&ctx->res, &ctx->req, 405, "method not allowed", NULL);
-	else if (ctx->method == M_OPTIONS)
-		ctx->res.status = 204;
 	else
-		ctx->match.handler(app, &ctx->req, &ctx->res);
-	if (ctx->offload_to != NULL)
-		return offload(con, ctx);
+		ctx->res.status = 204; /* OPTIONS */
 	return send_response(con, app, ctx, &ctx->res, ctx->match.allow);
 }
 
 static void stop_workers(struct http_server *srv)
 {
-	for (int i = 0; i < OFFLOAD_KINDS; i++)
+	for (int i = 0; i < WORKER_KINDS; i++)
 		workers_stop(srv->workers[i]);
 }
 
@@ -628,9 +643,9 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD;
 	} else {
 		flags |= MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
-		srv->workers[OFFLOAD_DB] = workers_start(cfg->db_pool_size, WORKERS_NO_BOUND);
-		srv->workers[OFFLOAD_CPU] = workers_start(cfg->stress_slots, cfg->stress_wait_ms);
-		if (srv->workers[OFFLOAD_DB] == NULL || srv->workers[OFFLOAD_CPU] == NULL) {
+		srv->workers[WORKER_DB] = workers_start(cfg->db_pool_size, WORKERS_NO_BOUND);
+		srv->workers[WORKER_CPU] = workers_start(cfg->stress_slots, cfg->stress_wait_ms);
+		if (srv->workers[WORKER_DB] == NULL || srv->workers[WORKER_CPU] == NULL) {
 			snprintf(err, errlen, "cannot start the worker threads");
 			stop_workers(srv);
 			free(srv);

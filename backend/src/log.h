@@ -4,7 +4,10 @@
 
 #include <jansson.h>
 
-#include "config.h"
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* A level by name ("debug", "info", "warn", "error", any case); -1 when unknown. */
+int log_parse_level(const char *name);
 
 /*
  * Buffer access lines and write them at least every flush_ms, or as soon as 64 KiB are

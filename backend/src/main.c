@@ -1,4 +1,4 @@
-/* main.c - start in order, wait for SIGTERM/SIGINT with sigwait, tear down in reverse. */
+/* main.c - arguments, signals blocked before any thread, sigwait, drain; server.c does the rest. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,17 +7,10 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "cache.h"
-#include "clock.h"
-#include "db.h"
-#include "health.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
-#include "router.h"
-#include "stress.h"
-
-#define HEALTH_INTERVAL_MS 1000
+#include "routes.h"
+#include "server.h"
 
 static void usage(FILE *out)
 {
@@ -39,8 +32,9 @@ static void sleep_ms(int ms)
  * endpoints controller can take the pod out of rotation, then new connections are refused
  * and in-flight requests finish. SIGINT (or a second signal) skips the drain.
  */
-static void shut_down(struct app *app, struct http_server *srv, int sig, const sigset_t *set)
+static void shut_down(struct app *app, int sig, const sigset_t *set)
 {
+	struct http_server *srv = app->http;
 	struct timespec drain = {app->cfg.shutdown_drain_s, 0};
 	atomic_store(&app->shutting_down, 1);
 	log_event(LOG_INFO, "server.draining",
@@ -65,14 +59,13 @@ int main(int argc, char **argv)
 	char err[512];
 	sigset_t set;
 	int sig = 0, rc = 1;
-	struct http_server *srv = NULL;
 
 	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
 		printf("backend %s (revision %s)\n", APP_VERSION, APP_REVISION);
 		return 0;
 	}
 	if (argc > 1 && strcmp(argv[1], "--routes") == 0) {
-		router_print(stdout);
+		routes_print(stdout);
 		return 0;
 	}
 	if (argc > 1) {
@@ -85,8 +78,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(app.cfg.log_level);
-	app.started = clock_now();
-	app.started_wall = time(NULL);
 
 	/* Block before any thread starts, so every thread inherits the mask and sigwait gets them. */
 	sigemptyset(&set);
@@ -97,17 +88,7 @@ int main(int argc, char **argv)
 	if (log_start(app.cfg.access_log_flush_ms) != 0)
 		log_msg(LOG_WARN, "log.unbuffered", "cannot start the log flusher: writing each line");
 
-	app.metrics = calloc(1, sizeof(*app.metrics));
-	app.db = db_pool_create(&app.cfg);
-	app.cache = cache_create(&app.cfg);
-	app.stress = stress_create(app.cfg.stress_slots);
-	if (app.metrics == NULL || app.db == NULL || app.cache == NULL || app.stress == NULL) {
-		log_msg(LOG_ERROR, "server.failed", "out of memory");
-		goto out;
-	}
-	metrics_init(app.metrics);
-	if ((app.health = health_start(&app, HEALTH_INTERVAL_MS, err, sizeof(err))) == NULL ||
-	    (srv = http_start(&app, err, sizeof(err))) == NULL) {
+	if (server_open(&app, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERROR, "server.failed", err);
 		goto out;
 	}
@@ -119,15 +100,10 @@ int main(int argc, char **argv)
 
 	while (sigwait(&set, &sig) != 0)
 		;
-	shut_down(&app, srv, sig, &set);
+	shut_down(&app, sig, &set);
 	rc = 0;
 out:
-	http_stop(srv);
-	health_stop(app.health);
-	stress_free(app.stress);
-	cache_free(app.cache);
-	db_pool_free(app.db);
-	free(app.metrics);
+	server_close(&app);
 	if (rc == 0)
 		log_msg(LOG_INFO, "server.stopped", "bye");
 	log_stop();

@@ -6,9 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app.h"
-#include "db.h"
-#include "http.h"
 
 static const int statuses[METRICS_STATUS_COUNT] = {200, 201, 204, 400, 404, 405, 408, 409,
 						   413, 414, 415, 429, 431, 500, 503, 0};
@@ -51,10 +48,34 @@ void metrics_observe(struct metrics *m, enum route_id route, enum http_method me
 				  memory_order_relaxed);
 }
 
+void metrics_request_started(struct metrics *m)
+{
+	atomic_fetch_add_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
+void metrics_request_finished(struct metrics *m, enum route_id route, enum http_method method,
+			      int status, double seconds)
+{
+	metrics_observe(m, route, method, status, seconds);
+	atomic_fetch_sub_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
 void metrics_cache(struct metrics *m, enum cache_result r)
 {
 	if (r != CACHE_NONE)
 		atomic_fetch_add_explicit(&m->cache[r], 1, memory_order_relaxed);
+}
+
+void metrics_stress_started(struct metrics *m)
+{
+	atomic_fetch_add_explicit(&m->stress_in_flight, 1, memory_order_relaxed);
+}
+
+void metrics_stress_finished(struct metrics *m, double cpu_ms)
+{
+	atomic_fetch_sub_explicit(&m->stress_in_flight, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->stress_cpu_ns, (unsigned long)(cpu_ms * 1e6),
+				  memory_order_relaxed);
 }
 
 void metrics_stress_queued(struct metrics *m)
@@ -235,23 +256,4 @@ void metrics_read_process(double *cpu_seconds, double *resident_bytes)
 			*resident_bytes = (double)pages * (double)sysconf(_SC_PAGESIZE);
 		fclose(f);
 	}
-}
-
-void metrics_handle(struct app *app, const struct request *req, struct response *res)
-{
-	struct metrics_gauges g = {.version = APP_VERSION, .revision = APP_REVISION};
-	size_t len = 0;
-	char *text;
-
-	db_pool_stats(app->db, &g.db_busy, &g.db_idle);
-	cache_pool_stats(app->cache, &g.redis_busy, &g.redis_idle);
-	metrics_read_process(&g.process_cpu_seconds, &g.resident_bytes);
-	g.start_time_seconds = (double)app->started_wall;
-	text = metrics_render(app->metrics, &g, &len);
-	if (text == NULL) {
-		response_error(res, req, 500, "internal error", NULL);
-		return;
-	}
-	response_body(res, 200, text, len);
-	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

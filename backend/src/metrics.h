@@ -1,4 +1,4 @@
-/* metrics.h - Prometheus counters and histograms, text exposition format 0.0.4. */
+/* metrics.h - lock-free counters and histograms, Prometheus text exposition format 0.0.4. */
 #ifndef METRICS_H
 #define METRICS_H
 
@@ -40,25 +40,29 @@ struct metrics_gauges {
 
 void metrics_init(struct metrics *m);
 
-/* Count one finished request. */
-void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, int status,
-		     double seconds);
-
+/*
+ * Events, named for what happened; the counters are changed here only. A request is counted
+ * in flight from started to finished; finished also records its route, status and duration.
+ */
+void metrics_request_started(struct metrics *m);
+void metrics_request_finished(struct metrics *m, enum route_id route, enum http_method method,
+			      int status, double seconds);
 void metrics_cache(struct metrics *m, enum cache_result r);
-
-/* A stress request starts waiting for a slot; then it got one, or was refused, after seconds. */
+/* A stress request waits for a slot; then it got one, or was refused, after seconds. */
 void metrics_stress_queued(struct metrics *m);
 void metrics_stress_waited(struct metrics *m, double seconds, int refused);
+/* A burn runs; finished adds the CPU time it used. */
+void metrics_stress_started(struct metrics *m);
+void metrics_stress_finished(struct metrics *m, double cpu_ms);
+
+/* The part of metrics_request_finished that records the outcome (no in-flight change). */
+void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, int status,
+		     double seconds);
 
 /* Render everything; caller frees. *lenp gets the length. NULL on ENOMEM. */
 char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, size_t *lenp);
 
 /* Read utime+stime and RSS of this process from /proc/self. */
 void metrics_read_process(double *cpu_seconds, double *resident_bytes);
-
-struct app;
-struct request;
-struct response;
-void metrics_handle(struct app *app, const struct request *req, struct response *res);
 
 #endif

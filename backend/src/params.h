@@ -1,4 +1,4 @@
-/* params.h - strict parsing of client-supplied numbers and the user body. Pure, unit-tested. */
+/* params.h - strict parsing of client-supplied numbers. Pure, unit-tested. */
 #ifndef PARAMS_H
 #define PARAMS_H
 

@@ -11,22 +11,30 @@
 struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t returned;
+	void (*free_item)(void *item);
 	int size;
+	long epoch;   /* under lock: bumped by pool_failed */
 	void **items;
+	long *opened; /* per slot: the epoch its item was opened in */
 	char *busy;
 };
 
-struct pool *pool_create(int size)
+struct pool *pool_create(int size, void (*free_item)(void *item))
 {
 	struct pool *p = calloc(1, sizeof(*p));
 	pthread_condattr_t attr;
 	if (p == NULL)
 		return NULL;
 	p->size = size;
+	p->free_item = free_item;
 	p->items = calloc((size_t)size, sizeof(*p->items));
+	p->opened = calloc((size_t)size, sizeof(*p->opened));
 	p->busy = calloc((size_t)size, 1);
-	if (p->items == NULL || p->busy == NULL) {
-		pool_free(p, NULL);
+	if (p->items == NULL || p->opened == NULL || p->busy == NULL) {
+		free(p->items);
+		free(p->opened);
+		free(p->busy);
+		free(p);
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
@@ -37,19 +45,17 @@ struct pool *pool_create(int size)
 	return p;
 }
 
-void pool_free(struct pool *p, void (*free_item)(void *item))
+void pool_free(struct pool *p)
 {
 	if (p == NULL)
 		return;
-	if (p->items != NULL && free_item != NULL)
-		for (int i = 0; i < p->size; i++)
-			if (p->items[i] != NULL)
-				free_item(p->items[i]);
-	if (p->items != NULL && p->busy != NULL) {
-		pthread_mutex_destroy(&p->lock);
-		pthread_cond_destroy(&p->returned);
-	}
+	for (int i = 0; i < p->size && p->free_item != NULL; i++)
+		if (p->items[i] != NULL)
+			p->free_item(p->items[i]);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->returned);
 	free(p->items);
+	free(p->opened);
 	free(p->busy);
 	free(p);
 }
@@ -71,6 +77,7 @@ static int find_free(const struct pool *p)
 int pool_acquire(struct pool *p, int timeout_ms, void **itemp)
 {
 	struct timespec deadline = clock_deadline(timeout_ms);
+	void *stale = NULL;
 	int slot;
 
 	pthread_mutex_lock(&p->lock);
@@ -81,10 +88,25 @@ int pool_acquire(struct pool *p, int timeout_ms, void **itemp)
 		}
 	if (slot >= 0) {
 		p->busy[slot] = 1;
+		if (p->items[slot] != NULL && p->opened[slot] != p->epoch) {
+			stale = p->items[slot];
+			p->items[slot] = NULL;
+		}
+		if (p->items[slot] == NULL)
+			p->opened[slot] = p->epoch; /* the borrower opens one now */
 		*itemp = p->items[slot];
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (stale != NULL && p->free_item != NULL)
+		p->free_item(stale); /* outside the lock: closing may talk to the server */
 	return slot;
+}
+
+void pool_failed(struct pool *p, int slot)
+{
+	pthread_mutex_lock(&p->lock);
+	p->opened[slot] = ++p->epoch;
+	pthread_mutex_unlock(&p->lock);
 }
 
 void pool_release(struct pool *p, int slot, void *item)

@@ -1,19 +1,8 @@
-/* router.c - the route table. A pattern is literal segments plus at most one "{id}". */
+/* router.c - route patterns and matching. A pattern is literal segments plus at most one "{id}". */
 #include "router.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include "health.h"
-#include "metrics.h"
-#include "stress.h"
-#include "users.h"
-
-struct route {
-	enum http_method method;
-	enum route_id id;
-	handler_fn handler;
-};
 
 struct path {
 	const char *pattern;
@@ -25,20 +14,6 @@ static const struct path paths[] = {
 	{"/health", R_HEALTH},		 {"/api/health", R_API_HEALTH},
 	{"/api/users", R_USERS},	 {"/api/users/{id}", R_USER},
 	{"/api/stress", R_STRESS},	 {"/metrics", R_METRICS},
-};
-
-static const struct route routes[] = {
-	{M_GET, R_HEALTH_LIVE, health_live},
-	{M_GET, R_HEALTH_READY, health_ready},
-	{M_GET, R_HEALTH, health_full},
-	{M_GET, R_API_HEALTH, health_full},
-	{M_GET, R_USERS, users_list},
-	{M_POST, R_USERS, users_create},
-	{M_GET, R_USER, users_get},
-	{M_PUT, R_USER, users_update},
-	{M_DELETE, R_USER, users_delete},
-	{M_GET, R_STRESS, stress_handle},
-	{M_GET, R_METRICS, metrics_handle},
 };
 
 static const char *const method_names[M_COUNT] = {"GET",    "HEAD",    "POST", "PUT",
@@ -92,7 +67,8 @@ static void append_allow(char *allow, size_t size, const char *name)
 	snprintf(allow + used, size - used, "%s%s", used ? ", " : "", name);
 }
 
-enum route_result router_find(const char *path, enum http_method method, struct route_match *m)
+enum route_result router_find(const struct route *table, size_t n, const char *path,
+			      enum http_method method, struct route_match *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->route = R_NONE;
@@ -106,18 +82,18 @@ enum route_result router_find(const char *path, enum http_method method, struct 
 		return ROUTE_NOT_FOUND;
 
 	enum http_method want = method == M_HEAD ? M_GET : method;
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (routes[i].id == m->route && routes[i].method == want)
-			m->handler = routes[i].handler;
+	for (size_t i = 0; i < n; i++)
+		if (table[i].id == m->route && table[i].method == want)
+			m->handler = table[i].handler;
 	if (m->handler != NULL && method != M_OPTIONS)
 		return ROUTE_FOUND;
 
 	/* Only 405 and OPTIONS answers carry Allow: build it just for them. */
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (routes[i].id != m->route)
+	for (size_t i = 0; i < n; i++) {
+		if (table[i].id != m->route)
 			continue;
-		append_allow(m->allow, sizeof(m->allow), method_names[routes[i].method]);
-		if (routes[i].method == M_GET)
+		append_allow(m->allow, sizeof(m->allow), method_names[table[i].method]);
+		if (table[i].method == M_GET)
 			append_allow(m->allow, sizeof(m->allow), "HEAD");
 	}
 	append_allow(m->allow, sizeof(m->allow), "OPTIONS");
@@ -126,9 +102,9 @@ enum route_result router_find(const char *path, enum http_method method, struct 
 	return ROUTE_METHOD_NOT_ALLOWED;
 }
 
-void router_print(FILE *out)
+void router_print(const struct route *table, size_t n, FILE *out)
 {
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		fprintf(out, "%s %s\n", method_names[routes[i].method],
-			router_route_name(routes[i].id));
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s %s\n", method_names[table[i].method],
+			router_route_name(table[i].id));
 }

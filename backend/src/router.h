@@ -1,4 +1,4 @@
-/* router.h - static table of (method, path pattern) -> handler. Pure: no I/O, unit-tested. */
+/* router.h - methods, route ids and patterns, and matching against a route table. Pure. */
 #ifndef ROUTER_H
 #define ROUTER_H
 
@@ -30,16 +30,20 @@ enum route_id {
 	R_COUNT
 };
 
-struct app;
-struct request;
-struct response;
-typedef void (*handler_fn)(struct app *app, const struct request *req, struct response *res);
+struct handler; /* a route's phases (request.h); the router only passes it on */
+
+/* One row of a route table (routes.c holds the server's). */
+struct route {
+	enum http_method method;
+	enum route_id id;
+	const struct handler *handler;
+};
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
 
 struct route_match {
 	enum route_id route;
-	handler_fn handler;    /* NULL unless ROUTE_FOUND */
+	const struct handler *handler; /* NULL unless ROUTE_FOUND */
 	char param[24];        /* the {id} segment, when the pattern has one (truncated if long) */
 	int param_too_long;    /* the segment did not fit: certainly not a valid id */
 	char allow[64];        /* for 405 and OPTIONS: the methods the path accepts */
@@ -52,12 +56,14 @@ const char *router_method_name(enum http_method m);
 const char *router_route_name(enum route_id r);
 
 /*
- * Match path (no query string) and method. OPTIONS is accepted on every known path and HEAD
- * wherever GET is; allow is filled for OPTIONS and ROUTE_METHOD_NOT_ALLOWED.
+ * Match path (no query string) and method against the n rows of table. OPTIONS is accepted on
+ * every known path and HEAD wherever GET is; allow is filled for OPTIONS and
+ * ROUTE_METHOD_NOT_ALLOWED.
  */
-/* Print "METHOD PATTERN" for every route, one per line (for `backend --routes`). */
-void router_print(FILE *out);
+enum route_result router_find(const struct route *table, size_t n, const char *path,
+			      enum http_method method, struct route_match *m);
 
-enum route_result router_find(const char *path, enum http_method method, struct route_match *m);
+/* Print "METHOD PATTERN" for every row of table, one per line. */
+void router_print(const struct route *table, size_t n, FILE *out);
 
 #endif

@@ -8,14 +8,14 @@
 
 #include "app.h"
 #include "clock.h"
-#include "http.h"
 #include "metrics.h"
 #include "params.h"
 #include "pool.h"
+#include "request.h"
 
 #define CHECK_EVERY 4096 /* iterations between clock reads: ~20 us of work */
 
-/* With a thread per connection, that thread waits for one of these slots itself. */
+/* A slot is held while a burn runs (see burn). */
 struct stress {
 	struct pool *slots;
 };
@@ -23,7 +23,7 @@ struct stress {
 struct stress *stress_create(int slots)
 {
 	struct stress *s = calloc(1, sizeof(*s));
-	if (s != NULL && (s->slots = pool_create(slots)) == NULL) {
+	if (s != NULL && (s->slots = pool_create(slots, NULL)) == NULL) {
 		free(s);
 		s = NULL;
 	}
@@ -34,7 +34,7 @@ void stress_free(struct stress *s)
 {
 	if (s == NULL)
 		return;
-	pool_free(s->slots, NULL);
+	pool_free(s->slots);
 	free(s);
 }
 
@@ -67,57 +67,70 @@ void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *
 	run->cpu_ms = clock_ms_between(&cpu0, &cpu1);
 }
 
-void stress_handle(struct app *app, const struct request *req, struct response *res)
+/* ---- GET /api/stress ---- */
+
+struct burn_state {
+	long long ms, iterations; /* iterations 0: burn ms of CPU time */
+};
+
+/* Event thread: the parameters; then the request waits for a burn worker. */
+static enum phase_next burn_params(struct app *app, const struct request *req,
+				   struct response *res)
 {
+	struct burn_state *st = req->state;
 	const char *ms_s = request_query(req, "ms");
 	const char *it_s = request_query(req, "iterations");
-	long long ms = STRESS_DEFAULT_MS, iterations = 0;
-	struct stress_run run;
-	struct stress *s = app->stress;
-	void *item = NULL;
-	int slot = -1;
 
+	st->ms = STRESS_DEFAULT_MS;
 	if (ms_s != NULL && it_s != NULL) {
 		response_error(res, req, 400, "give either ms or iterations, not both", "ms");
-		return;
+		return PHASE_DONE;
 	}
-	if (ms_s != NULL && params_int(ms_s, 1, STRESS_MAX_MS, &ms) != 0) {
+	if (ms_s != NULL && params_int(ms_s, 1, STRESS_MAX_MS, &st->ms) != 0) {
 		response_error(res, req, 400, "ms must be an integer from 1 to 5000", "ms");
-		return;
+		return PHASE_DONE;
 	}
-	if (it_s != NULL && params_int(it_s, 1, STRESS_MAX_ITERATIONS, &iterations) != 0) {
+	if (it_s != NULL && params_int(it_s, 1, STRESS_MAX_ITERATIONS, &st->iterations) != 0) {
 		response_error(res, req, 400, "iterations must be an integer from 1 to 500000000",
 			       "iterations");
+		return PHASE_DONE;
+	}
+	metrics_stress_queued(app->metrics);
+	return PHASE_WORK;
+}
+
+static void refuse(struct app *app, const struct request *req, struct response *res)
+{
+	char msg[96];
+	snprintf(msg, sizeof(msg), "every stress slot stayed busy for %d ms, retry later",
+		 app->cfg.stress_wait_ms);
+	res->retry_after_s = 1;
+	response_error(res, req, 429, msg, NULL);
+}
+
+/*
+ * CPU worker: the burn, in a slot. There are as many burn workers as slots, so a worker finds
+ * one free at once; the wait for a worker is their queue's, which hands a request that waited
+ * STRESS_WAIT_MS to burn_expired instead. With a thread per connection, this thread waits up to
+ * STRESS_WAIT_MS for a slot itself.
+ */
+static void burn(struct app *app, const struct request *req, struct response *res)
+{
+	struct burn_state *st = req->state;
+	struct stress *s = app->stress;
+	struct stress_run run;
+	void *item = NULL;
+	int slot = pool_acquire(s->slots, app->cfg.stress_wait_ms, &item);
+
+	metrics_stress_waited(app->metrics, clock_ms_since(&req->started) / 1e3, slot < 0);
+	if (slot < 0) {
+		refuse(app, req, res);
 		return;
 	}
-	/*
-	 * With event threads the burn runs on one of STRESS_SLOTS worker threads, and the wait
-	 * for one is their queue, which refuses what waited STRESS_WAIT_MS (req->expired) without
-	 * ever holding up a burn or an event thread. With a thread per connection, this thread
-	 * waits for a slot itself.
-	 */
-	if (!req->offloaded) {
-		metrics_stress_queued(app->metrics);
-		if (request_offload(req, OFFLOAD_CPU))
-			return; /* queued */
-		slot = pool_acquire(s->slots, app->cfg.stress_wait_ms, &item);
-	}
-	int refused = req->expired || (!req->offloaded && slot < 0);
-	metrics_stress_waited(app->metrics, clock_ms_since(&req->started) / 1e3, refused);
-	if (refused) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "every stress slot stayed busy for %d ms, retry later",
-			 app->cfg.stress_wait_ms);
-		res->retry_after_s = 1;
-		response_error(res, req, 429, msg, NULL);
-		return;
-	}
-	atomic_fetch_add(&app->metrics->stress_in_flight, 1);
-	stress_burn((uint64_t)iterations, iterations ? 0 : (double)ms, &run);
-	atomic_fetch_sub(&app->metrics->stress_in_flight, 1);
-	atomic_fetch_add(&app->metrics->stress_cpu_ns, (unsigned long)(run.cpu_ms * 1e6));
-	if (slot >= 0)
-		pool_release(s->slots, slot, NULL);
+	metrics_stress_started(app->metrics);
+	stress_burn((uint64_t)st->iterations, st->iterations ? 0 : (double)st->ms, &run);
+	metrics_stress_finished(app->metrics, run.cpu_ms);
+	pool_release(s->slots, slot, NULL);
 
 	response_json(res, 200,
 		      json_pack("{s:s, s:I, s:f, s:f, s:f, s:s}", "message",
@@ -125,3 +138,18 @@ void stress_handle(struct app *app, const struct request *req, struct response *
 				"result", run.result, "duration_ms", run.duration_ms, "cpu_ms",
 				run.cpu_ms, "served_by", app->cfg.pod_name));
 }
+
+/* The reaper: no burn worker came free within STRESS_WAIT_MS (or they are stopping). */
+static void burn_expired(struct app *app, const struct request *req, struct response *res)
+{
+	metrics_stress_waited(app->metrics, clock_ms_since(&req->started) / 1e3, 1);
+	refuse(app, req, res);
+}
+
+const struct handler stress_handler = {
+	.state_size = sizeof(struct burn_state),
+	.event = burn_params,
+	.worker = WORKER_CPU,
+	.work = burn,
+	.expired = burn_expired,
+};

@@ -4,13 +4,12 @@
 
 #include <stdint.h>
 
+#include "request.h"
+
 #define STRESS_DEFAULT_MS 200
 #define STRESS_MAX_MS 5000
 #define STRESS_MAX_ITERATIONS 500000000LL
 
-struct app;
-struct request;
-struct response;
 struct stress;
 
 /* slots: the burns that may run at once (STRESS_SLOTS). NULL on ENOMEM. */
@@ -32,6 +31,10 @@ struct stress_run {
  */
 void stress_burn(uint64_t max_iterations, double max_cpu_ms, struct stress_run *run);
 
-void stress_handle(struct app *app, const struct request *req, struct response *res);
+/*
+ * GET /api/stress?ms=|iterations=: the parameters on the event thread, the burn on a CPU
+ * worker; 429 with Retry-After when no slot came free within STRESS_WAIT_MS.
+ */
+extern const struct handler stress_handler;
 
 #endif

@@ -14,10 +14,10 @@
 #include "cache.h"
 #include "db.h"
 #include "health.h"
-#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "params.h"
+#include "request.h"
 
 #define COLUMNS                                                                                    \
 	"id, name, email, to_char(created_at AT TIME ZONE 'UTC', "                                 \
@@ -407,12 +407,6 @@ static enum cache_result lookup(struct app *app, enum cache_scope scope, const c
 	return r;
 }
 
-static void invalid_body(const struct request *req, struct response *res,
-			 const struct user_error *err)
-{
-	response_error(res, req, 400, err->message, err->field[0] ? err->field : NULL);
-}
-
 /*
  * Run q. On failure answer for it (409 for a taken email, 503 or 500 otherwise) and return
  * NULL; on success the caller owns the rows.
@@ -471,10 +465,10 @@ static void serve_cached_page(struct response *res, long long limit, char *store
  * every id share the first page's key; a before naming an existing user keeps its own; a before
  * in a gap left by a delete, or below every id, is served from PostgreSQL and not stored.
  */
-static const char *page_key(const PGresult *rows, const char *before_s, long long limit,
+static const char *page_key(const PGresult *rows, int before_given, long long limit,
 			    long long before, char *key, size_t size)
 {
-	if (before_s != NULL) {
+	if (before_given) {
 		if (PQntuples(rows) == 0)
 			return NULL;
 		if (!PQgetisnull(rows, 0, 4)) {
@@ -488,43 +482,62 @@ static const char *page_key(const PGresult *rows, const char *before_s, long lon
 	return key;
 }
 
-void users_list(struct app *app, const struct request *req, struct response *res)
+/* ---- GET /api/users?limit=&before=: a page, newest first ---- */
+
+struct list_state {
+	long long limit, before;
+	int before_given;
+	char key[64];
+	struct cache_gen gen; /* read with the lookup: a miss is stored under it */
+};
+
+/* Event thread: the parameters, then the cache; a hit is the answer. */
+static enum phase_next list_lookup(struct app *app, const struct request *req,
+				   struct response *res)
 {
+	struct list_state *st = req->state;
 	const char *limit_s = request_query(req, "limit");
 	const char *before_s = request_query(req, "before");
-	long long limit = USERS_LIMIT_DEFAULT, before = INT64_MAX;
+	char *body = NULL;
+	size_t len = 0;
+
+	st->limit = USERS_LIMIT_DEFAULT;
+	st->before = INT64_MAX;
+	st->before_given = before_s != NULL;
+	if (limit_s != NULL && params_int(limit_s, 1, USERS_LIMIT_MAX, &st->limit) != 0) {
+		response_error(res, req, 400, "limit must be an integer from 1 to 500", "limit");
+		return PHASE_DONE;
+	}
+	if (before_s != NULL && params_int(before_s, 1, INT64_MAX, &st->before) != 0) {
+		response_error(res, req, 400, "before must be a positive 64-bit integer", "before");
+		return PHASE_DONE;
+	}
+	snprintf(st->key, sizeof(st->key), "list:%lld:%lld", st->limit, st->before);
+	res->cache = lookup(app, CACHE_SCOPE_LIST, st->key, &body, &len, &st->gen);
+	if (res->cache != CACHE_HIT)
+		return PHASE_WORK;
+	serve_cached_page(res, st->limit, body, len);
+	return PHASE_DONE;
+}
+
+/* DB worker: the page from PostgreSQL, stored after a miss when it has a key of its own. */
+static void list_query(struct app *app, const struct request *req, struct response *res)
+{
+	struct list_state *st = req->state;
 	char key[64], limit_p[24], before_p[24], next[24] = "";
 	char *body = NULL, *stored = NULL;
 	size_t len = 0;
 	PGresult *rows = NULL;
 
-	if (limit_s != NULL && params_int(limit_s, 1, USERS_LIMIT_MAX, &limit) != 0) {
-		response_error(res, req, 400, "limit must be an integer from 1 to 500", "limit");
-		return;
-	}
-	if (before_s != NULL && params_int(before_s, 1, INT64_MAX, &before) != 0) {
-		response_error(res, req, 400, "before must be a positive 64-bit integer", "before");
-		return;
-	}
-	snprintf(key, sizeof(key), "list:%lld:%lld", limit, before);
-	if (!req->offloaded) {
-		res->cache = lookup(app, CACHE_SCOPE_LIST, key, &body, &len, &res->gen);
-		if (res->cache == CACHE_HIT) {
-			serve_cached_page(res, limit, body, len);
-			return;
-		}
-		if (request_offload(req, OFFLOAD_DB))
-			return;
-	}
 	if (!schema_ready(app, req, res))
 		return;
-	snprintf(limit_p, sizeof(limit_p), "%lld", limit);
-	snprintf(before_p, sizeof(before_p), "%lld", before);
+	snprintf(limit_p, sizeof(limit_p), "%lld", st->limit);
+	snprintf(before_p, sizeof(before_p), "%lld", st->before);
 	const char *params[] = {before_p, limit_p};
 	if ((rows = query(app, req, res, &q_list, params)) == NULL)
 		return;
 	int n = PQntuples(rows);
-	if (n == limit)
+	if (n == st->limit)
 		snprintf(next, sizeof(next), "%s", PQgetvalue(rows, n - 1, 0));
 	body = users_encode(rows, 1, &len);
 	if (body == NULL) {
@@ -532,40 +545,63 @@ void users_list(struct app *app, const struct request *req, struct response *res
 		response_error(res, req, 500, "internal error", NULL);
 		return;
 	}
-	const char *store_key = page_key(rows, before_s, limit, before, key, sizeof(key));
+	const char *store_key =
+		page_key(rows, st->before_given, st->limit, st->before, key, sizeof(key));
 	if (res->cache == CACHE_MISS && store_key != NULL &&
 	    asprintf(&stored, "%s\n%s", next, body) >= 0) {
-		cache_put(app->cache, &res->gen, store_key, stored, strlen(stored));
+		cache_put(app->cache, &st->gen, store_key, stored, strlen(stored));
 		free(stored);
 	}
 	PQclear(rows);
-	set_link(res, limit, next);
+	set_link(res, st->limit, next);
 	response_body(res, 200, body, len);
 }
 
-void users_get(struct app *app, const struct request *req, struct response *res)
-{
+const struct handler users_list = {
+	.state_size = sizeof(struct list_state),
+	.event = list_lookup,
+	.worker = WORKER_DB,
+	.work = list_query,
+};
+
+/* ---- GET /api/users/{id} ---- */
+
+struct get_state {
 	long long id;
-	char key[40], id_p[24];
+	char key[40];
+	struct cache_gen gen; /* read with the lookup: a miss is stored under it */
+};
+
+/* Event thread: the id, then the cache; a hit is the answer. */
+static enum phase_next get_lookup(struct app *app, const struct request *req,
+				  struct response *res)
+{
+	struct get_state *st = req->state;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (!parse_id(req, res, &st->id))
+		return PHASE_DONE;
+	snprintf(st->key, sizeof(st->key), "user:%lld", st->id);
+	res->cache = lookup(app, CACHE_SCOPE_USER, st->key, &body, &len, &st->gen);
+	if (res->cache != CACHE_HIT)
+		return PHASE_WORK;
+	response_body(res, 200, body, len);
+	return PHASE_DONE;
+}
+
+/* DB worker: the row from PostgreSQL, stored after a miss. */
+static void get_query(struct app *app, const struct request *req, struct response *res)
+{
+	struct get_state *st = req->state;
+	char id_p[24];
 	char *body = NULL;
 	size_t len = 0;
 	PGresult *rows;
 
-	if (!parse_id(req, res, &id))
-		return;
-	snprintf(key, sizeof(key), "user:%lld", id);
-	if (!req->offloaded) {
-		res->cache = lookup(app, CACHE_SCOPE_USER, key, &body, &len, &res->gen);
-		if (res->cache == CACHE_HIT) {
-			response_body(res, 200, body, len);
-			return;
-		}
-		if (request_offload(req, OFFLOAD_DB))
-			return;
-	}
 	if (!schema_ready(app, req, res))
 		return;
-	snprintf(id_p, sizeof(id_p), "%lld", id);
+	snprintf(id_p, sizeof(id_p), "%lld", st->id);
 	const char *params[] = {id_p};
 	if ((rows = query(app, req, res, &q_get, params)) == NULL)
 		return;
@@ -574,9 +610,23 @@ void users_get(struct app *app, const struct request *req, struct response *res)
 	if (body == NULL)
 		return;
 	if (res->cache == CACHE_MISS)
-		cache_put(app->cache, &res->gen, key, body, len);
+		cache_put(app->cache, &st->gen, st->key, body, len);
 	response_body(res, 200, body, len);
 }
+
+const struct handler users_get = {
+	.state_size = sizeof(struct get_state),
+	.event = get_lookup,
+	.worker = WORKER_DB,
+	.work = get_query,
+};
+
+/* ---- POST /api/users, PUT and DELETE /api/users/{id} ---- */
+
+struct write_state {
+	long long id;	      /* PUT, DELETE */
+	struct user_input in; /* POST, PUT */
+};
 
 /* Shared by create and update: run the write, then make every replica miss its cache. */
 static void write_user(struct app *app, const struct request *req, struct response *res,
@@ -599,53 +649,88 @@ static void write_user(struct app *app, const struct request *req, struct respon
 		response_body(res, created ? 201 : 200, body, len);
 }
 
-void users_create(struct app *app, const struct request *req, struct response *res)
+/* Event thread: the body, parsed and validated. */
+static enum phase_next parse_body(const struct request *req, struct response *res,
+				  struct write_state *st)
 {
-	struct user_input in;
 	struct user_error uerr;
+	if (users_parse(req->body, req->body_len, &st->in, &uerr) == 0)
+		return PHASE_WORK;
+	response_error(res, req, 400, uerr.message, uerr.field[0] ? uerr.field : NULL);
+	return PHASE_DONE;
+}
 
-	if (request_offload(req, OFFLOAD_DB))
-		return;
-	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
-		invalid_body(req, res, &uerr);
-		return;
-	}
+static enum phase_next create_parse(struct app *app, const struct request *req,
+				    struct response *res)
+{
+	(void)app;
+	return parse_body(req, res, req->state);
+}
+
+/* DB worker: the insert. */
+static void create_insert(struct app *app, const struct request *req, struct response *res)
+{
+	struct write_state *st = req->state;
 	if (!schema_ready(app, req, res))
 		return;
-	const char *params[] = {in.name, in.email};
+	const char *params[] = {st->in.name, st->in.email};
 	write_user(app, req, res, &q_insert, params, 1);
 }
 
-void users_update(struct app *app, const struct request *req, struct response *res)
-{
-	struct user_input in;
-	struct user_error uerr;
-	long long id;
-	char id_p[24];
+const struct handler users_create = {
+	.state_size = sizeof(struct write_state),
+	.event = create_parse,
+	.worker = WORKER_DB,
+	.work = create_insert,
+};
 
-	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id))
-		return;
-	if (users_parse(req->body, req->body_len, &in, &uerr) != 0) {
-		invalid_body(req, res, &uerr);
-		return;
-	}
+static enum phase_next update_parse(struct app *app, const struct request *req,
+				    struct response *res)
+{
+	struct write_state *st = req->state;
+	(void)app;
+	if (!parse_id(req, res, &st->id))
+		return PHASE_DONE;
+	return parse_body(req, res, st);
+}
+
+/* DB worker: the update. */
+static void update_row(struct app *app, const struct request *req, struct response *res)
+{
+	struct write_state *st = req->state;
+	char id_p[24];
 	if (!schema_ready(app, req, res))
 		return;
-	snprintf(id_p, sizeof(id_p), "%lld", id);
-	const char *params[] = {id_p, in.name, in.email};
+	snprintf(id_p, sizeof(id_p), "%lld", st->id);
+	const char *params[] = {id_p, st->in.name, st->in.email};
 	write_user(app, req, res, &q_update, params, 0);
 }
 
-void users_delete(struct app *app, const struct request *req, struct response *res)
+const struct handler users_update = {
+	.state_size = sizeof(struct write_state),
+	.event = update_parse,
+	.worker = WORKER_DB,
+	.work = update_row,
+};
+
+static enum phase_next delete_parse(struct app *app, const struct request *req,
+				    struct response *res)
 {
-	long long id;
+	struct write_state *st = req->state;
+	(void)app;
+	return parse_id(req, res, &st->id) ? PHASE_WORK : PHASE_DONE;
+}
+
+/* DB worker: the delete. */
+static void delete_row(struct app *app, const struct request *req, struct response *res)
+{
+	struct write_state *st = req->state;
 	char id_p[24];
 	PGresult *rows;
 
-	if (request_offload(req, OFFLOAD_DB) || !parse_id(req, res, &id) ||
-	    !schema_ready(app, req, res))
+	if (!schema_ready(app, req, res))
 		return;
-	snprintf(id_p, sizeof(id_p), "%lld", id);
+	snprintf(id_p, sizeof(id_p), "%lld", st->id);
 	const char *params[] = {id_p};
 	if ((rows = query(app, req, res, &q_delete, params)) == NULL)
 		return;
@@ -658,3 +743,10 @@ void users_delete(struct app *app, const struct request *req, struct response *r
 	cache_invalidate(app->cache, 1);
 	res->status = 204;
 }
+
+const struct handler users_delete = {
+	.state_size = sizeof(struct write_state),
+	.event = delete_parse,
+	.worker = WORKER_DB,
+	.work = delete_row,
+};

@@ -5,15 +5,13 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
+#include "request.h"
+
 #define USERS_NAME_MAX 100   /* characters (code points) after trimming */
 #define USERS_EMAIL_MAX 254
 #define USERS_LOCAL_MAX 64
 #define USERS_LIMIT_DEFAULT 50
 #define USERS_LIMIT_MAX 500
-
-struct app;
-struct request;
-struct response;
 
 /* A validated body: trimmed, NUL-terminated UTF-8. */
 struct user_input {
@@ -40,10 +38,14 @@ int users_check_email(const char *email, struct user_error *err);
  */
 char *users_encode(const PGresult *res, int as_array, size_t *lenp);
 
-void users_list(struct app *app, const struct request *req, struct response *res);
-void users_get(struct app *app, const struct request *req, struct response *res);
-void users_create(struct app *app, const struct request *req, struct response *res);
-void users_update(struct app *app, const struct request *req, struct response *res);
-void users_delete(struct app *app, const struct request *req, struct response *res);
+/*
+ * The routes (request.h). Reads look the cache up on the event thread and go to a DB worker
+ * only on a miss; writes check their input on the event thread and write on a DB worker.
+ */
+extern const struct handler users_list;   /* GET /api/users?limit=&before= */
+extern const struct handler users_get;    /* GET /api/users/{id} */
+extern const struct handler users_create; /* POST /api/users */
+extern const struct handler users_update; /* PUT /api/users/{id} */
+extern const struct handler users_delete; /* DELETE /api/users/{id} */
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "log.h"
 #include "params.h"
 
 enum kind { K_INT, K_STR, K_LEVEL };
@@ -91,7 +91,7 @@ static int apply(struct view_config *cfg, const struct setting *s, const char *v
 		}
 		return 0;
 	case K_LEVEL:
-		if ((level = config_parse_log_level(v)) < 0) {
+		if ((level = log_parse_level(v)) < 0) {
 			snprintf(err, errlen, "%s: expected debug, info, warn or error", s->name);
 			return -1;
 		}

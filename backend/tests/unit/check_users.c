@@ -1,4 +1,7 @@
-/* Body validation, strict numbers, and row -> JSON encoding from an offline PGresult. */
+/*
+ * Body validation, strict numbers, row -> JSON encoding from an offline PGresult, and the
+ * event-thread phases of the write routes (no server: they need neither PostgreSQL nor Redis).
+ */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +301,56 @@ START_TEST(test_encode_empty_array)
 }
 END_TEST
 
+/* Run a route's event phase on a request made here; *res and req->state are the caller's. */
+static enum phase_next event_phase(const struct handler *h, struct request *req,
+				   struct response *res, const char *param, const char *body)
+{
+	memset(res, 0, sizeof(*res));
+	*req = (struct request){.param = param, .body = body, .body_len = body ? strlen(body) : 0,
+				.request_id = "unit-1"};
+	req->state = calloc(1, h->state_size);
+	ck_assert_ptr_nonnull(req->state);
+	return h->event(NULL, req, res);
+}
+
+/* Writes check their input on the event thread; only valid input goes on to a DB worker. */
+START_TEST(test_write_routes_check_input_before_the_worker)
+{
+	static const char good[] = "{\"name\":\" Ada \",\"email\":\"ada@example.com\"}";
+	const struct handler *writes[] = {&users_create, &users_update, &users_delete};
+	struct request req;
+	struct response res;
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		ck_assert_int_eq(writes[i]->worker, WORKER_DB);
+		ck_assert_ptr_nonnull(writes[i]->work);
+	}
+	ck_assert_int_eq(event_phase(&users_create, &req, &res, NULL, "{\"name\":1}"), PHASE_DONE);
+	ck_assert_int_eq(res.status, 400);
+	ck_assert_ptr_nonnull(strstr(res.body, "\"field\":\"name\""));
+	free(res.body);
+	free(req.state);
+
+	ck_assert_int_eq(event_phase(&users_update, &req, &res, "0", good), PHASE_DONE);
+	ck_assert_int_eq(res.status, 400);
+	ck_assert_ptr_nonnull(strstr(res.body, "\"field\":\"id\""));
+	free(res.body);
+	free(req.state);
+
+	ck_assert_int_eq(event_phase(&users_delete, &req, &res, "12x", NULL), PHASE_DONE);
+	ck_assert_int_eq(res.status, 400);
+	free(res.body);
+	free(req.state);
+
+	/* Valid: nothing answered yet, and the parsed input waits in the state for the worker. */
+	ck_assert_int_eq(event_phase(&users_update, &req, &res, "7", good), PHASE_WORK);
+	ck_assert_int_eq(res.status, 0);
+	ck_assert_ptr_null(res.body);
+	ck_assert_ptr_nonnull(memmem(req.state, users_update.state_size, "Ada", 4));
+	free(req.state);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("users");
@@ -317,6 +370,7 @@ int main(void)
 	tcase_add_test(tc, test_params_int);
 	tcase_add_test(tc, test_encode_object_and_array);
 	tcase_add_test(tc, test_encode_empty_array);
+	tcase_add_test(tc, test_write_routes_check_input_before_the_worker);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
