@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 
 .PHONY: help up down reset run status build test test-unit test-valgrind bench fuzz chaos soak \
-	images clean format
+	images clean format lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,8 +51,15 @@ soak: ## a million requests, resident memory before and after
 images: ## build the container images (docker, or buildah without a Docker engine)
 	@scripts/images.sh
 
+# Every C file of the project, formatted by the one .clang-format at the top.
+C_SOURCES = $(wildcard backend/src/*.[ch] backend/src/view/*.[ch] backend/tests/unit/*.[ch] \
+	backend/fuzz/*.[ch] bench/ceiling/*.c)
+
 format: ## clang-format the C sources
-	@clang-format -i backend/src/*.[ch] backend/src/view/*.[ch] backend/tests/unit/*.c
+	@clang-format -i $(C_SOURCES)
+
+lint: ## fail when a C source is not formatted as .clang-format says (make format fixes it)
+	@clang-format --dry-run --Werror $(C_SOURCES)
 
 clean: ## remove build outputs
 	@$(MAKE) -s -C backend clean

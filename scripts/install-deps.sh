@@ -6,7 +6,7 @@ set -euo pipefail
 
 RUNTIME=(build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev libunistring-dev
   libcurl4-openssl-dev check postgresql redis-server redis-tools nginx-light curl iproute2)
-TEST=(clang libclang-rt-14-dev valgrind jq shellcheck yamllint chromium nodejs npm wrk
+TEST=(clang clang-format libclang-rt-14-dev valgrind jq shellcheck yamllint chromium nodejs npm wrk
   buildah podman runc debootstrap uidmap busybox)
 
 want=("${RUNTIME[@]}")

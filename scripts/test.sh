@@ -11,7 +11,7 @@ if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" 
 fi
 
 # Fixed order: cheap and fundamental first.
-ORDER=(unit integration fuzz abuse e2e k8s images)
+ORDER=(lint unit integration fuzz abuse e2e k8s images)
 areas=("$@")
 [ ${#areas[@]} -gt 0 ] || areas=("${ORDER[@]}")
 
@@ -21,7 +21,9 @@ run_area() {
   local area=$1 t0 rc=0
   t0=$(date +%s)
   log "=== $area"
-  if [ "$area" = unit ]; then
+  if [ "$area" = lint ]; then
+    make -s -C "$ROOT" lint || rc=$?
+  elif [ "$area" = unit ]; then
     make -s -C "$ROOT/backend" release asan && make -s -C "$ROOT/backend" check || rc=$?
   elif [ -x "$ROOT/tests/$area/run.sh" ]; then
     "$ROOT/tests/$area/run.sh" || rc=$?

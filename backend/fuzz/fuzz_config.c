@@ -22,19 +22,40 @@ static int nvars;
 static char file_path[64];
 static char missing_path[80];
 
-static const char *const names[] = {
-	"SERVER_PORT", "BIND_ADDRESS", "HTTP_THREADS", "HTTP_MAX_CONNECTIONS",
-	"HTTP_IDLE_TIMEOUT_SECONDS", "MAX_BODY_BYTES", "CORS_ALLOW_ORIGIN", "DB_HOST", "DB_PORT",
-	"DB_USER", "DB_PASSWORD", "DB_PASSWORD_FILE", "DB_NAME", "DB_POOL_SIZE",
-	"DB_STATEMENT_TIMEOUT_MS", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD",
-	"REDIS_PASSWORD_FILE", "REDIS_TIMEOUT_MS", "REDIS_POOL_SIZE", "CACHE_TTL_SECONDS",
-	"STRESS_SLOTS", "STRESS_WAIT_MS", "SHUTDOWN_DRAIN_SECONDS", "SHUTDOWN_TIMEOUT_SECONDS",
-	"LOG_LEVEL", "ACCESS_LOG", "ACCESS_LOG_FLUSH_MS", "POD_NAME"};
+static const char *const names[] = {"SERVER_PORT",
+                                    "BIND_ADDRESS",
+                                    "HTTP_THREADS",
+                                    "HTTP_MAX_CONNECTIONS",
+                                    "HTTP_IDLE_TIMEOUT_SECONDS",
+                                    "MAX_BODY_BYTES",
+                                    "CORS_ALLOW_ORIGIN",
+                                    "DB_HOST",
+                                    "DB_PORT",
+                                    "DB_USER",
+                                    "DB_PASSWORD",
+                                    "DB_PASSWORD_FILE",
+                                    "DB_NAME",
+                                    "DB_POOL_SIZE",
+                                    "DB_STATEMENT_TIMEOUT_MS",
+                                    "REDIS_HOST",
+                                    "REDIS_PORT",
+                                    "REDIS_PASSWORD",
+                                    "REDIS_PASSWORD_FILE",
+                                    "REDIS_TIMEOUT_MS",
+                                    "REDIS_POOL_SIZE",
+                                    "CACHE_TTL_SECONDS",
+                                    "STRESS_SLOTS",
+                                    "STRESS_WAIT_MS",
+                                    "SHUTDOWN_DRAIN_SECONDS",
+                                    "SHUTDOWN_TIMEOUT_SECONDS",
+                                    "LOG_LEVEL",
+                                    "ACCESS_LOG",
+                                    "ACCESS_LOG_FLUSH_MS",
+                                    "POD_NAME"};
 
-static const char *const reasons[] = {"expected an integer in ", "longer than ",
-				      "cannot read the file, or it is too long",
-				      "expected true or false",
-				      "expected debug, info, warn or error"};
+static const char *const reasons[] = {
+    "expected an integer in ", "longer than ", "cannot read the file, or it is too long",
+    "expected true or false", "expected debug, info, warn or error"};
 
 static const char *find(const char *name)
 {

@@ -36,13 +36,19 @@ static char port_s[8];
 static const char *lookup(const char *name)
 {
 	static const char *const env[][2] = {
-		{"BIND_ADDRESS", "127.0.0.1"},	{"DB_HOST", "127.0.0.1"},
-		{"DB_PORT", "1"},		{"REDIS_HOST", "127.0.0.1"},
-		{"REDIS_PORT", "1"},		{"DB_STATEMENT_TIMEOUT_MS", "100"},
-		{"REDIS_TIMEOUT_MS", "20"},	{"MAX_BODY_BYTES", "4096"},
-		{"HTTP_IDLE_TIMEOUT_SECONDS", "2"}, {"STRESS_SLOTS", "1"},
-		{"POD_NAME", "fuzz"},		{"CORS_ALLOW_ORIGIN", "https://example.test"},
-		{"LOG_LEVEL", "debug"},
+	    {"BIND_ADDRESS", "127.0.0.1"},
+	    {"DB_HOST", "127.0.0.1"},
+	    {"DB_PORT", "1"},
+	    {"REDIS_HOST", "127.0.0.1"},
+	    {"REDIS_PORT", "1"},
+	    {"DB_STATEMENT_TIMEOUT_MS", "100"},
+	    {"REDIS_TIMEOUT_MS", "20"},
+	    {"MAX_BODY_BYTES", "4096"},
+	    {"HTTP_IDLE_TIMEOUT_SECONDS", "2"},
+	    {"STRESS_SLOTS", "1"},
+	    {"POD_NAME", "fuzz"},
+	    {"CORS_ALLOW_ORIGIN", "https://example.test"},
+	    {"LOG_LEVEL", "debug"},
 	};
 	if (strcmp(name, "SERVER_PORT") == 0)
 		return port_s;
@@ -141,8 +147,9 @@ static void check_responses(const char *buf, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char buf[1 << 20];
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port),
+	                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	/* Close with a reset: thousands of connections a second must not pile up in TIME_WAIT
 	 * and exhaust the ephemeral ports (which would look like a server that stopped). */
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -155,7 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		/* libFuzzer's timer signal interrupts a blocking connect: just try again. */
 		if (errno != EINTR && errno != EADDRNOTAVAIL && errno != EAGAIN) {
-			fprintf(stderr, "connect: %s: the server stopped listening\n", strerror(errno));
+			fprintf(stderr, "connect: %s: the server stopped listening\n",
+			        strerror(errno));
 			abort();
 		}
 		close(fd);

@@ -53,8 +53,8 @@ static char *latin1_to_utf8(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS",
-					      "OTHER"};
+	static const char *const methods[] = {"GET",    "HEAD",    "POST", "PUT",
+	                                      "DELETE", "OPTIONS", "OTHER"};
 	static const char *const caches[] = {NULL, "hit", "miss", "error"};
 	static char line[1 << 16];
 	if (size < 4)
@@ -70,11 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen = strlen(rest);
 	const char *id = plen + 1 <= size - 4 ? rest + plen + 1 : "";
 	char request_id[65];
-	snprintf(request_id, sizeof(request_id), "%s", http_request_id_valid(id) ? id : "0badc0de-000001");
+	snprintf(request_id, sizeof(request_id), "%s",
+	         http_request_id_valid(id) ? id : "0badc0de-000001");
 
-	struct access_entry e = {.method = method, .path = path, .route = "/api/users/{id}",
-				 .status = status, .ms = (double)status / 7.0, .cache = cache,
-				 .request_id = request_id, .aborted = aborted};
+	struct access_entry e = {.method = method,
+	                         .path = path,
+	                         .route = "/api/users/{id}",
+	                         .status = status,
+	                         .ms = (double)status / 7.0,
+	                         .cache = cache,
+	                         .request_id = request_id,
+	                         .aborted = aborted};
 	log_access(&e);
 
 	ssize_t n = read(pipe_r, line, sizeof(line) - 1);

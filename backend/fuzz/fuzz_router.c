@@ -36,7 +36,7 @@ static int ref_int(const char *s, long long min, long long max, long long *out)
 static void check_int(const char *s)
 {
 	static const long long bounds[][2] = {
-		{1, 500}, {1, INT64_MAX}, {1, 5000}, {1, 500000000LL}, {0, 0}};
+	    {1, 500}, {1, INT64_MAX}, {1, 5000}, {1, 500000000LL}, {0, 0}};
 	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
 		long long a = -7, b = -7;
 		int ra = params_int(s, bounds[i][0], bounds[i][1], &a);

@@ -39,16 +39,16 @@ static void check_trimmed(const char *s)
 static PGresult *make_row(const struct user_input *in)
 {
 	PGresAttDesc attrs[4] = {
-		{.name = "id", .format = 0, .typid = 20, .typlen = 8, .atttypmod = -1},
-		{.name = "name", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
-		{.name = "email", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
-		{.name = "to_char", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
+	    {.name = "id", .format = 0, .typid = 20, .typlen = 8, .atttypmod = -1},
+	    {.name = "name", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
+	    {.name = "email", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
+	    {.name = "to_char", .format = 0, .typid = 25, .typlen = -1, .atttypmod = -1},
 	};
 	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 	CHECK(res != NULL);
 	CHECK(PQsetResultAttrs(res, 4, attrs));
 	const char *values[4] = {"9223372036854775807", in->name, in->email,
-				 "2026-11-22T05:00:00.123456Z"};
+	                         "2026-11-22T05:00:00.123456Z"};
 	for (int i = 0; i < 4; i++)
 		CHECK(PQsetvalue(res, 0, i, (char *)values[i], (int)strlen(values[i])));
 	return res;

@@ -14,8 +14,8 @@
 #include "pool.h"
 
 /* Generation keys by scope: lists follow every write, single users only updates and deletes. */
-static const char *const gen_keys[] = {[CACHE_SCOPE_USER] = "users:gen:user",
-				       [CACHE_SCOPE_LIST] = "users:gen"};
+static const char *const gen_keys[] = {
+    [CACHE_SCOPE_USER] = "users:gen:user", [CACHE_SCOPE_LIST] = "users:gen"};
 #define BACKOFF_MS 1000
 
 /*
@@ -24,15 +24,16 @@ static const char *const gen_keys[] = {[CACHE_SCOPE_USER] = "users:gen:user",
  * older generation can never become current again.
  */
 static const char seed_script[] =
-	"local t = redis.call('TIME') "
-	"redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
-	"return redis.call('GET', KEYS[1])";
-static const char bump_script[] = "for i = 1, #KEYS do "
-				  "if redis.call('EXISTS', KEYS[i]) == 0 then "
-				  "local t = redis.call('TIME') "
-				  "redis.call('SET', KEYS[i], t[1] .. string.format('%06d', t[2])) end "
-				  "redis.call('INCR', KEYS[i]) end "
-				  "return #KEYS";
+    "local t = redis.call('TIME') "
+    "redis.call('SET', KEYS[1], t[1] .. string.format('%06d', t[2]), 'NX') "
+    "return redis.call('GET', KEYS[1])";
+static const char bump_script[] =
+    "for i = 1, #KEYS do "
+    "if redis.call('EXISTS', KEYS[i]) == 0 then "
+    "local t = redis.call('TIME') "
+    "redis.call('SET', KEYS[i], t[1] .. string.format('%06d', t[2])) end "
+    "redis.call('INCR', KEYS[i]) end "
+    "return #KEYS";
 
 /*
  * A pooled connection remembers how many replies it still owes for commands sent without
@@ -44,7 +45,7 @@ struct conn {
 };
 
 struct cache {
-	struct pool *slots; /* told of every failure: every older connection is suspect */
+	struct pool *slots;       /* told of every failure: every older connection is suspect */
 	const struct config *cfg; /* borrowed; outlives the cache */
 	struct timeval timeout;
 	char ttl[16];
@@ -121,8 +122,8 @@ static int load_script(redisContext *ctx, const char *script, char *sha)
 
 static redisContext *ctx_open(struct cache *c, int load_scripts)
 {
-	redisContext *ctx = redisConnectWithTimeout(c->cfg->redis_host, c->cfg->redis_port,
-						    c->timeout);
+	redisContext *ctx =
+	    redisConnectWithTimeout(c->cfg->redis_host, c->cfg->redis_port, c->timeout);
 	if (ctx == NULL || ctx->err || redisSetTimeout(ctx, c->timeout) != REDIS_OK)
 		goto fail;
 	if (c->cfg->redis_password[0] != '\0') {
@@ -170,7 +171,7 @@ struct cache *cache_create(const struct config *cfg)
 	snprintf(c->ttl, sizeof(c->ttl), "%d", cfg->cache_ttl_s);
 	for (int i = 0; i < 2; i++)
 		snprintf(c->get_head[i], sizeof(c->get_head[i]),
-			 "*3\r\n$4\r\nMGET\r\n$%zu\r\n%s\r\n", strlen(gen_keys[i]), gen_keys[i]);
+		         "*3\r\n$4\r\nMGET\r\n$%zu\r\n%s\r\n", strlen(gen_keys[i]), gen_keys[i]);
 	return c;
 }
 
@@ -231,7 +232,7 @@ static void give_back(struct cache *c, int slot, struct conn *conn, int failed)
 static int bump(struct cache *c, struct conn *conn, int users_changed)
 {
 	const char *argv[] = {"EVALSHA", c->bump_sha, users_changed ? "2" : "1",
-			      gen_keys[CACHE_SCOPE_LIST], gen_keys[CACHE_SCOPE_USER]};
+	                      gen_keys[CACHE_SCOPE_LIST], gen_keys[CACHE_SCOPE_USER]};
 	redisReply *r = conn_command(conn, users_changed ? 5 : 4, argv, NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	freeReplyObject(r);
@@ -265,7 +266,7 @@ static int entry_current(const redisReply *entry, const struct cache_gen *gen, s
 }
 
 enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char *key, char **body,
-			    size_t *lenp, struct cache_gen *gen)
+                            size_t *lenp, struct cache_gen *gen)
 {
 	struct conn *conn = NULL;
 	redisReply *r = NULL;
@@ -284,7 +285,7 @@ enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char 
 	}
 	/* The hot path: one MGET of the generation and the entry, its head formatted once. */
 	int n = snprintf(cmd, sizeof(cmd), "%s$%zu\r\nusers:%s\r\n", c->get_head[scope],
-			 strlen(key) + 6, key);
+	                 strlen(key) + 6, key);
 	if (n < 0 || n >= (int)sizeof(cmd) ||
 	    redisAppendFormattedCommand(conn->ctx, cmd, (size_t)n) != REDIS_OK ||
 	    (r = reply(conn)) == NULL)
@@ -317,7 +318,7 @@ out:
 }
 
 void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
-	       size_t len)
+               size_t len)
 {
 	struct conn *conn = NULL;
 	char full[96];
@@ -375,7 +376,7 @@ int cache_ping(struct cache *c, double *ms, char *err, size_t errlen)
 	*ms = clock_ms_since(&start);
 	if (!ok) {
 		snprintf(err, errlen, "redis %s:%d: %s", c->cfg->redis_host, c->cfg->redis_port,
-			 c->monitor && c->monitor->errstr[0] ? c->monitor->errstr : "unreachable");
+		         c->monitor && c->monitor->errstr[0] ? c->monitor->errstr : "unreachable");
 		ctx_free(c->monitor);
 		c->monitor = NULL;
 	} else {

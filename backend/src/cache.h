@@ -37,14 +37,14 @@ void cache_free(struct cache *c); /* NULL-safe */
  * CACHE_ERROR: Redis is down, slow or backing off; serve from the database.
  */
 enum cache_result cache_get(struct cache *c, enum cache_scope scope, const char *key, char **body,
-			    size_t *lenp, struct cache_gen *gen);
+                            size_t *lenp, struct cache_gen *gen);
 
 /*
  * Store body under key in generation gen, with the configured TTL. Best effort, and it does not
  * wait for Redis: the reply is read by the next command on the same connection.
  */
 void cache_put(struct cache *c, const struct cache_gen *gen, const char *key, const char *body,
-	       size_t len);
+               size_t len);
 
 /*
  * Call after every committed write: users_changed = 0 for a create (pages only), 1 for an

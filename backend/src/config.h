@@ -48,7 +48,7 @@ struct config {
  * (DB_PASSWORD_FILE, REDIS_PASSWORD_FILE) are read from disk.
  */
 int config_load(struct config *cfg, const char *(*lookup)(const char *name), char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* Print every variable with its default and meaning, one per line, for --help. */
 void config_print_help(FILE *out);

@@ -22,24 +22,24 @@
 #define SCHEMA_LOCK_KEY "7346010"
 
 static const char *const schema_sql =
-	"BEGIN;"
-	"SELECT pg_advisory_xact_lock(" SCHEMA_LOCK_KEY ");"
-	"CREATE TABLE IF NOT EXISTS users ("
-	"  id BIGSERIAL PRIMARY KEY,"
-	"  name TEXT NOT NULL,"
-	"  email TEXT NOT NULL,"
-	"  created_at TIMESTAMPTZ NOT NULL DEFAULT now());"
-	"CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key ON users (lower(email));"
-	"COMMIT;";
+    "BEGIN;"
+    "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK_KEY ");"
+    "CREATE TABLE IF NOT EXISTS users ("
+    "  id BIGSERIAL PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  email TEXT NOT NULL,"
+    "  created_at TIMESTAMPTZ NOT NULL DEFAULT now());"
+    "CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower_key ON users (lower(email));"
+    "COMMIT;";
 
 struct conn {
 	PGconn *pg;
 	uint64_t prepared; /* bit n: statement with id n is prepared on this connection */
-	int broken;	   /* timed out waiting for the server: never reuse */
+	int broken;        /* timed out waiting for the server: never reuse */
 };
 
 struct db_pool {
-	struct pool *slots; /* replaces every connection older than the last broken one */
+	struct pool *slots;   /* replaces every connection older than the last broken one */
 	int monitor_reply_ms; /* the monitor's bound: the server's own timeout plus a margin */
 	int wait_ms;
 	const char *keys[10];
@@ -72,17 +72,17 @@ struct db_pool *db_pool_create(const struct config *cfg)
 	pool->monitor_reply_ms = cfg->db_statement_timeout_ms + REPLY_MARGIN_MS;
 	snprintf(pool->port, sizeof(pool->port), "%d", cfg->db_port);
 	snprintf(pool->options, sizeof(pool->options), "-c statement_timeout=%d",
-		 cfg->db_statement_timeout_ms);
+	         cfg->db_statement_timeout_ms);
 	/* Borrowed from cfg, which outlives the pool. */
 	const char *kv[][2] = {
-		{"host", cfg->db_host},
-		{"port", pool->port},
-		{"user", cfg->db_user},
-		{"password", cfg->db_password},
-		{"dbname", cfg->db_name},
-		{"options", pool->options},
-		{"application_name", "webapp-backend"},
-		{"keepalives_idle", "10"},
+	    {"host", cfg->db_host},
+	    {"port", pool->port},
+	    {"user", cfg->db_user},
+	    {"password", cfg->db_password},
+	    {"dbname", cfg->db_name},
+	    {"options", pool->options},
+	    {"application_name", "webapp-backend"},
+	    {"keepalives_idle", "10"},
 	};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
 		pool->keys[i] = kv[i][0];
@@ -113,7 +113,7 @@ static PGconn *connect_until(struct db_pool *pool, const struct timespec *deadli
 		return pg;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
 		struct pollfd p = {.fd = PQsocket(pg),
-				   .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
+		                   .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
 		int rc = poll(&p, 1, clock_ms_left(deadline));
 		if (rc == 0 || (rc < 0 && errno != EINTR)) {
 			PQfinish(pg);
@@ -125,7 +125,7 @@ static PGconn *connect_until(struct db_pool *pool, const struct timespec *deadli
 }
 
 static struct conn *conn_open(struct db_pool *pool, const struct timespec *deadline, char *err,
-			      size_t errlen)
+                              size_t errlen)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
@@ -150,10 +150,10 @@ static struct conn *conn_open(struct db_pool *pool, const struct timespec *deadl
 static int is_unavailable_state(const char *state)
 {
 	if (state == NULL)
-		return 1; /* no SQLSTATE: the connection itself failed */
-	return strncmp(state, "08", 2) == 0 ||	  /* connection exception */
-	       strncmp(state, "53", 2) == 0 ||	  /* insufficient resources */
-	       strncmp(state, "57", 2) == 0;	  /* operator intervention, statement timeout */
+		return 1;                      /* no SQLSTATE: the connection itself failed */
+	return strncmp(state, "08", 2) == 0 || /* connection exception */
+	       strncmp(state, "53", 2) == 0 || /* insufficient resources */
+	       strncmp(state, "57", 2) == 0;   /* operator intervention, statement timeout */
 }
 
 /* Classify a finished call; keeps the result on success. */
@@ -164,7 +164,7 @@ static enum db_status classify(struct conn *c, PGresult *res, char *err, size_t 
 		return DB_OK;
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(err, errlen, "%s%s%s", state ? state : "", state ? ": " : "",
-		 res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
+	         res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
 	if (state != NULL && strcmp(state, "23505") == 0)
 		return DB_CONFLICT;
 	if (PQstatus(c->pg) != CONNECTION_OK || is_unavailable_state(state))
@@ -214,8 +214,7 @@ static PGresult *await_reply(struct conn *c, int reply_ms)
 	return first;
 }
 
-static enum db_status finish(struct conn *c, PGresult *res, int reply_ms, char *err,
-			     size_t errlen)
+static enum db_status finish(struct conn *c, PGresult *res, int reply_ms, char *err, size_t errlen)
 {
 	if (c->broken) {
 		snprintf(err, errlen, "no reply from the database within %d ms", reply_ms);
@@ -226,8 +225,8 @@ static enum db_status finish(struct conn *c, PGresult *res, int reply_ms, char *
 
 /* Run st on c; the whole call, prepare included, must be answered before deadline. */
 static enum db_status run(struct conn *c, const struct db_statement *st, const char *const *params,
-			  const struct timespec *deadline, PGresult **resp, char *err,
-			  size_t errlen)
+                          const struct timespec *deadline, PGresult **resp, char *err,
+                          size_t errlen)
 {
 	int reply_ms = clock_ms_left(deadline) + REPLY_MARGIN_MS;
 	uint64_t bit = UINT64_C(1) << st->id;
@@ -255,8 +254,8 @@ static enum db_status run(struct conn *c, const struct db_statement *st, const c
 }
 
 enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
-		       const char *const *params, const struct timespec *since, PGresult **resp,
-		       char *err, size_t errlen)
+                       const char *const *params, const struct timespec *since, PGresult **resp,
+                       char *err, size_t errlen)
 {
 	void *item = NULL;
 	enum db_status status = DB_UNAVAILABLE;
@@ -272,10 +271,12 @@ enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
 	*resp = NULL;
 	if (slot < 0) {
 		if (left > 0)
-			snprintf(err, errlen, "no free database connection within %d ms", pool->wait_ms);
+			snprintf(err, errlen, "no free database connection within %d ms",
+			         pool->wait_ms);
 		else
-			snprintf(err, errlen, "the %d ms budget ran out before a database worker was free",
-				 pool->wait_ms);
+			snprintf(err, errlen,
+			         "the %d ms budget ran out before a database worker was free",
+			         pool->wait_ms);
 		return DB_UNAVAILABLE;
 	}
 	for (int attempt = 0; attempt < 2; attempt++) {

@@ -12,11 +12,11 @@ struct db_pool;
 
 /* A statement prepared lazily on each connection the first time it is used there. */
 struct db_statement {
-	int id;         /* unique, 0..63: bit in the per-connection "prepared" mask */
+	int id; /* unique, 0..63: bit in the per-connection "prepared" mask */
 	const char *name;
 	const char *sql;
 	int nparams;
-	int read_only;  /* safe to retry once on a fresh connection after a broken one */
+	int read_only; /* safe to retry once on a fresh connection after a broken one */
 };
 
 enum db_status {
@@ -37,8 +37,8 @@ void db_pool_free(struct db_pool *pool); /* NULL-safe */
  * Otherwise *resp is NULL and err holds a message for the log (never for the client).
  */
 enum db_status db_exec(struct db_pool *pool, const struct db_statement *st,
-		       const char *const *params, const struct timespec *since, PGresult **resp,
-		       char *err, size_t errlen);
+                       const char *const *params, const struct timespec *since, PGresult **resp,
+                       char *err, size_t errlen);
 
 /*
  * Create or upgrade the schema, idempotent and serialised across replicas by an advisory lock.

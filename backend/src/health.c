@@ -55,7 +55,7 @@ static void record(struct dep_state *s, const char *name, int ok, double ms, con
 		log_event(LOG_INFO, "dependency.up", json_pack("{s:s}", "dependency", name));
 	else
 		log_event(LOG_WARN, "dependency.down",
-			  json_pack("{s:s, s:s}", "dependency", name, "error", err));
+		          json_pack("{s:s, s:s}", "dependency", name, "error", err));
 }
 
 static void *monitor(void *arg)

@@ -59,7 +59,7 @@
  * bytes arrive.
  */
 #define MHD_POOL_BYTES (128 * 1024)
-#define TARGET_MAX (32 * 1024)	/* request target, query included: 414 beyond */
+#define TARGET_MAX (32 * 1024)  /* request target, query included: 414 beyond */
 #define HEADERS_MAX (32 * 1024) /* all header names and values: 431 beyond */
 #define STACK_SIZE (256 * 1024) /* per connection thread; handlers recurse little */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -81,8 +81,8 @@ struct req_ctx {
 	struct MHD_Connection *con;
 	struct timespec t0;
 	int too_large;
-	size_t discarded; /* body bytes dropped after the limit */
-	size_t target_len; /* request target as received, up to the first NUL byte */
+	size_t discarded;     /* body bytes dropped after the limit */
+	size_t target_len;    /* request target as received, up to the first NUL byte */
 	uintptr_t target_end; /* where that NUL is, to tell a raw NUL from the end */
 	enum http_method method;
 	enum route_id route;
@@ -112,7 +112,7 @@ int http_request_id_valid(const char *id)
 	for (; id[n] != '\0'; n++) {
 		char c = id[n];
 		if (n >= 64 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
 			return 0;
 	}
 	return n > 0;
@@ -161,7 +161,7 @@ static int set_path(struct req_ctx *ctx, const char *url, const char *version)
 	if (raw_nul) {
 		const char *rest = (const char *)ctx->target_end + 1;
 		snprintf(ctx->path + strlen(ctx->path), sizeof(ctx->path) - strlen(ctx->path),
-			 "%%00%.*s", (int)strnlen(rest, PATH_LOG_MAX), rest);
+		         "%%00%.*s", (int)strnlen(rest, PATH_LOG_MAX), rest);
 	}
 	return raw_nul;
 }
@@ -183,7 +183,7 @@ static size_t unescape(void *cls, struct MHD_Connection *con, char *s)
 }
 
 static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
 	struct req_ctx *ctx = *req_cls;
@@ -197,14 +197,14 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	metrics_request_finished(app->metrics, ctx->route, ctx->method, status, ms / 1e3);
 	if (app->cfg.access_log) {
 		struct access_entry e = {
-			.method = router_method_name(ctx->method),
-			.path = ctx->path,
-			.route = router_route_name(ctx->route),
-			.status = status,
-			.ms = ms,
-			.cache = cache_log[ctx->cache],
-			.request_id = ctx->request_id,
-			.aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+		    .method = router_method_name(ctx->method),
+		    .path = ctx->path,
+		    .route = router_route_name(ctx->route),
+		    .status = status,
+		    .ms = ms,
+		    .cache = cache_log[ctx->cache],
+		    .request_id = ctx->request_id,
+		    .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
 		};
 		log_access(&e);
 	}
@@ -234,7 +234,7 @@ static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, soc
 }
 
 static void on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
-			  enum MHD_ConnectionNotificationCode code)
+                          enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *srv = cls;
 	(void)con;
@@ -258,14 +258,14 @@ static void add_header(struct MHD_Response *r, const char *name, const char *val
 }
 
 static void set_cors(struct MHD_Response *r, const struct app *app, enum http_method method,
-		     const char *allow)
+                     const char *allow)
 {
 	const char *origin = app->cfg.cors_allow_origin;
 	if (origin[0] == '\0')
 		return;
 	add_header(r, "Access-Control-Allow-Origin", origin);
 	add_header(r, "Access-Control-Expose-Headers",
-		   "X-Request-ID, X-Served-By, X-Cache, Location, Link, Retry-After");
+	           "X-Request-ID, X-Served-By, X-Cache, Location, Link, Retry-After");
 	if (strcmp(origin, "*") != 0)
 		add_header(r, "Vary", "Origin");
 	if (method == M_OPTIONS && allow[0] != '\0') {
@@ -276,16 +276,17 @@ static void set_cors(struct MHD_Response *r, const struct app *app, enum http_me
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app,
-				     struct req_ctx *ctx, struct response *res, const char *allow)
+                                     struct req_ctx *ctx, struct response *res, const char *allow)
 {
 	struct MHD_Response *r;
 	char num[16];
 
 	if (res->body != NULL)
-		r = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+		r = MHD_create_response_from_buffer(res->body_len, res->body,
+		                                    MHD_RESPMEM_MUST_FREE);
 	else if (res->static_body != NULL)
-		r = MHD_create_response_from_buffer(strlen(res->static_body),
-						    (void *)res->static_body, MHD_RESPMEM_PERSISTENT);
+		r = MHD_create_response_from_buffer(
+		    strlen(res->static_body), (void *)res->static_body, MHD_RESPMEM_PERSISTENT);
 	else
 		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
@@ -295,7 +296,8 @@ static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app
 	res->body = NULL; /* owned by the response now */
 	if (res->status != 204)
 		add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-			   res->content_type ? res->content_type : "application/json; charset=utf-8");
+		           res->content_type ? res->content_type
+		                             : "application/json; charset=utf-8");
 	add_header(r, "X-Request-ID", ctx->request_id);
 	add_header(r, "X-Served-By", app->cfg.pod_name);
 	if (res->cache != CACHE_NONE)
@@ -322,7 +324,7 @@ static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app
 }
 
 static void assign_request_id(struct http_server *srv, struct MHD_Connection *con,
-			      struct req_ctx *ctx)
+                              struct req_ctx *ctx)
 {
 	static const char hex[] = "0123456789abcdef";
 	const char *given = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Request-ID");
@@ -363,7 +365,7 @@ struct framing {
 };
 
 static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				       const char *value)
+                                       const char *value)
 {
 	struct framing *f = cls;
 	(void)kind;
@@ -389,7 +391,7 @@ static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const
  * Returns the status to answer with, or 0 to go on.
  */
 static int check_framing(struct MHD_Connection *con, const struct app *app,
-			 const struct req_ctx *ctx, const char **msg, int *drain)
+                         const struct req_ctx *ctx, const char **msg, int *drain)
 {
 	struct framing f = {0};
 	MHD_get_connection_values(con, MHD_HEADER_KIND, collect_framing, &f);
@@ -418,7 +420,7 @@ static int check_framing(struct MHD_Connection *con, const struct app *app,
 		return 501;
 	}
 	unsigned long long length =
-		f.content_length != NULL ? strtoull(f.content_length, NULL, 10) : 0;
+	    f.content_length != NULL ? strtoull(f.content_length, NULL, 10) : 0;
 	if (length > (unsigned long long)app->cfg.max_body_bytes) {
 		*msg = NULL; /* the 413 message names the limit */
 		/* A client waiting for 100 Continue has not sent the body: answer now. */
@@ -448,7 +450,7 @@ static int append_body(struct req_ctx *ctx, const char *data, size_t len, size_t
 }
 
 static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *app,
-					struct req_ctx *ctx, const struct request *req)
+                                        struct req_ctx *ctx, const struct request *req)
 {
 	struct response res = {0};
 	char msg[64];
@@ -518,8 +520,8 @@ send:
  * First call for a request: the headers are in. Method, request id, the path for the log, and
  * the checks that come before any body: a refusal is answered now, with Connection: close.
  */
-static enum MHD_Result on_headers(struct MHD_Connection *con, struct req_ctx *ctx,
-				  const char *url, const char *method, const char *version)
+static enum MHD_Result on_headers(struct MHD_Connection *con, struct req_ctx *ctx, const char *url,
+                                  const char *method, const char *version)
 {
 	struct http_server *srv = ctx->srv;
 	struct app *app = srv->app;
@@ -553,8 +555,8 @@ static enum MHD_Result on_headers(struct MHD_Connection *con, struct req_ctx *ct
  * and once more after a worker resumed the connection (the answer is sent).
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
 {
 	struct http_server *srv = cls;
 	struct app *app = srv->app;
@@ -574,8 +576,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		 * queues no answer in the middle of a body); a client that goes on beyond the
 		 * drain limit is cut off.
 		 */
-		if (!ctx->too_large &&
-		    append_body(ctx, upload_data, *upload_size, (size_t)app->cfg.max_body_bytes) != 0)
+		if (!ctx->too_large && append_body(ctx, upload_data, *upload_size,
+		                                   (size_t)app->cfg.max_body_bytes) != 0)
 			ctx->too_large = 1;
 		if (ctx->too_large && (ctx->discarded += *upload_size) > drain_limit(app))
 			return MHD_NO;
@@ -632,7 +634,7 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		memcpy(rnd, &now.tv_nsec, sizeof(rnd));
 	}
 	snprintf(srv->id_prefix, sizeof(srv->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-		 rnd[3]);
+	         rnd[3]);
 	if (inet_pton(AF_INET, cfg->bind_address, &addr.sin_addr) != 1) {
 		snprintf(err, errlen, "BIND_ADDRESS: not an IPv4 address: %s", cfg->bind_address);
 		free(srv);
@@ -658,21 +660,21 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	 * number, so that any one of them may take the whole limit; accept_policy keeps the total.
 	 */
 	unsigned int mhd_limit = (unsigned int)cfg->http_max_connections *
-				 (unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 1);
+	                         (unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 1);
 	srv->daemon = MHD_start_daemon(
-		flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)MHD_POOL_BYTES,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
-		on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,
-		(size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0), MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);
+	    flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)MHD_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0),
+	    MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)",
-			 cfg->bind_address, cfg->server_port);
+		         cfg->bind_address, cfg->server_port);
 		stop_workers(srv);
 		free(srv);
 		return NULL;

@@ -166,8 +166,9 @@ static void format_ts(char *buf, size_t len)
 		return;
 	}
 	memcpy(buf, cached, n);
-	char frac[6] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10),
-			'Z', '\0'};
+	char frac[6] = {
+	    '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z',
+	    '\0'};
 	memcpy(buf + n, frac, sizeof(frac));
 }
 
@@ -210,7 +211,8 @@ static void put_json_string(struct out *o, const char *s)
 			char esc[2] = {'\\', (char)*p++};
 			put(o, esc, 2);
 		} else if (*p != '\0') {
-			/* Bytes above 0x7f too: a path may hold any bytes, the log stays valid JSON. */
+			/* Bytes above 0x7f too: a path may hold any bytes, the log stays valid
+			 * JSON. */
 			char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
 			put(o, esc, 6);
 			p++;
@@ -290,9 +292,9 @@ void log_event(int level, const char *event, json_t *fields)
 	size_t n = json_dumpb(obj, line, sizeof(line) - 1, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	if (n == 0 || n > sizeof(line) - 1) /* too long for one line: keep the envelope only */
 		n = (size_t)snprintf(line, sizeof(line) - 1,
-				     "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\","
-				     "\"truncated\":true}",
-				     ts, level_names[level], event);
+		                     "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\","
+		                     "\"truncated\":true}",
+		                     ts, level_names[level], event);
 	line[n++] = '\n';
 	emit(line, n);
 out:

@@ -14,10 +14,9 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: backend [--help | --version | --routes]\n\n"
-		"The users API server of the webapp autoscaling demo. Settings come from the\n"
-		"environment (name, default, meaning):\n\n");
+	fprintf(out, "usage: backend [--help | --version | --routes]\n\n"
+	             "The users API server of the webapp autoscaling demo. Settings come from the\n"
+	             "environment (name, default, meaning):\n\n");
 	config_print_help(out);
 }
 
@@ -38,8 +37,8 @@ static void shut_down(struct app *app, int sig, const sigset_t *set)
 	struct timespec drain = {app->cfg.shutdown_drain_s, 0};
 	atomic_store(&app->shutting_down, 1);
 	log_event(LOG_INFO, "server.draining",
-		  json_pack("{s:s, s:i}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-			    "drain_seconds", sig == SIGTERM ? app->cfg.shutdown_drain_s : 0));
+	          json_pack("{s:s, s:i}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+	                    "drain_seconds", sig == SIGTERM ? app->cfg.shutdown_drain_s : 0));
 	if (sig == SIGTERM && drain.tv_sec > 0)
 		sigtimedwait(set, NULL, &drain);
 	http_quiesce(srv);
@@ -50,7 +49,7 @@ static void shut_down(struct app *app, int sig, const sigset_t *set)
 	}
 	if (http_in_flight(srv) > 0)
 		log_event(LOG_WARN, "server.shutdown_timeout",
-			  json_pack("{s:I}", "in_flight", (json_int_t)http_in_flight(srv)));
+		          json_pack("{s:I}", "in_flight", (json_int_t)http_in_flight(srv)));
 }
 
 int main(int argc, char **argv)
@@ -79,24 +78,26 @@ int main(int argc, char **argv)
 	}
 	log_set_level(app.cfg.log_level);
 
-	/* Block before any thread starts, so every thread inherits the mask and sigwait gets them. */
+	/* Block before any thread starts, so every thread inherits the mask and sigwait gets them.
+	 */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (log_start(app.cfg.access_log_flush_ms) != 0)
-		log_msg(LOG_WARN, "log.unbuffered", "cannot start the log flusher: writing each line");
+		log_msg(LOG_WARN, "log.unbuffered",
+		        "cannot start the log flusher: writing each line");
 
 	if (server_open(&app, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERROR, "server.failed", err);
 		goto out;
 	}
 	log_event(LOG_INFO, "server.started",
-		  json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i}", "address", app.cfg.bind_address,
-			    "port", app.cfg.server_port, "version", APP_VERSION, "served_by",
-			    app.cfg.pod_name, "http_threads", app.cfg.http_threads, "db_pool",
-			    app.cfg.db_pool_size, "stress_slots", app.cfg.stress_slots));
+	          json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i}", "address", app.cfg.bind_address,
+	                    "port", app.cfg.server_port, "version", APP_VERSION, "served_by",
+	                    app.cfg.pod_name, "http_threads", app.cfg.http_threads, "db_pool",
+	                    app.cfg.db_pool_size, "stress_slots", app.cfg.stress_slots));
 
 	while (sigwait(&set, &sig) != 0)
 		;

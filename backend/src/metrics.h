@@ -20,7 +20,7 @@ struct metrics {
 	atomic_ulong cache[4]; /* by enum cache_result; CACHE_NONE unused */
 	atomic_long stress_in_flight;
 	atomic_ulong stress_cpu_ns;
-	atomic_long stress_waiting; /* waiting for a slot now */
+	atomic_long stress_waiting;                            /* waiting for a slot now */
 	atomic_ulong stress_wait_bucket[METRICS_BUCKET_COUNT]; /* not cumulative */
 	atomic_ulong stress_wait_count;
 	atomic_ulong stress_wait_sum_ns;
@@ -46,7 +46,7 @@ void metrics_init(struct metrics *m);
  */
 void metrics_request_started(struct metrics *m);
 void metrics_request_finished(struct metrics *m, enum route_id route, enum http_method method,
-			      int status, double seconds);
+                              int status, double seconds);
 void metrics_cache(struct metrics *m, enum cache_result r);
 /* A stress request waits for a slot; then it got one, or was refused, after seconds. */
 void metrics_stress_queued(struct metrics *m);
@@ -57,7 +57,7 @@ void metrics_stress_finished(struct metrics *m, double cpu_ms);
 
 /* The part of metrics_request_finished that records the outcome (no in-flight change). */
 void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, int status,
-		     double seconds);
+                     double seconds);
 
 /* Render everything; caller frees. *lenp gets the length. NULL on ENOMEM. */
 char *metrics_render(const struct metrics *m, const struct metrics_gauges *g, size_t *lenp);

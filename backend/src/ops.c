@@ -34,7 +34,7 @@ static enum phase_next ready(struct app *app, const struct request *req, struct 
 		reason = "database schema not ready";
 	if (reason != NULL)
 		response_json(res, 503,
-			      json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
+		              json_pack("{s:s, s:s}", "status", "not ready", "reason", reason));
 	else
 		response_static(res, 200, "{\"status\":\"ready\"}");
 	return PHASE_DONE;
@@ -45,7 +45,7 @@ static json_t *dep_json(const struct health_dep *d)
 	if (!d->up)
 		return json_pack("{s:s}", "status", "down");
 	return json_pack("{s:s, s:f}", "status", "up", "latency_ms",
-			 (double)d->latency_us / 1000.0);
+	                 (double)d->latency_us / 1000.0);
 }
 
 static enum phase_next health(struct app *app, const struct request *req, struct response *res)
@@ -58,11 +58,11 @@ static enum phase_next health(struct app *app, const struct request *req, struct
 	int db_up = st.db.up && st.schema_ready;
 	const char *status = !db_up ? "unhealthy" : st.redis.up ? "healthy" : "degraded";
 	response_json(res, db_up ? 200 : 503,
-		      json_pack("{s:s, s:{s:o, s:o}, s:s, s:I, s:s}", "status", status, "checks",
-				"database", dep_json(&st.db), "redis", dep_json(&st.redis),
-				"version", APP_VERSION, "uptime_seconds",
-				(json_int_t)(now.tv_sec - app->started.tv_sec), "served_by",
-				app->cfg.pod_name));
+	              json_pack("{s:s, s:{s:o, s:o}, s:s, s:I, s:s}", "status", status, "checks",
+	                        "database", dep_json(&st.db), "redis", dep_json(&st.redis),
+	                        "version", APP_VERSION, "uptime_seconds",
+	                        (json_int_t)(now.tv_sec - app->started.tv_sec), "served_by",
+	                        app->cfg.pod_name));
 	return PHASE_DONE;
 }
 

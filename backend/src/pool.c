@@ -13,7 +13,7 @@ struct pool {
 	pthread_cond_t returned;
 	void (*free_item)(void *item);
 	int size;
-	long epoch;   /* under lock: bumped by pool_failed */
+	long epoch; /* under lock: bumped by pool_failed */
 	void **items;
 	long *opened; /* per slot: the epoch its item was opened in */
 	char *busy;

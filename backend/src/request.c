@@ -37,7 +37,7 @@ void response_json(struct response *res, int status, json_t *json)
 }
 
 void response_error(struct response *res, const struct request *req, int status,
-		    const char *message, const char *field)
+                    const char *message, const char *field)
 {
 	json_t *err = json_pack("{s:s, s:s}", "error", message, "request_id", req->request_id);
 	if (err != NULL && field != NULL)

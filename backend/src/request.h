@@ -13,14 +13,14 @@ struct app;
 
 struct request {
 	enum http_method method;
-	const char *path;     /* borrowed until the request ends */
-	const char *param;    /* the {id} segment or NULL */
-	int param_too_long;   /* the {id} segment was too long to be an id */
-	const char *body;     /* NULL when empty; not NUL-terminated */
+	const char *path;   /* borrowed until the request ends */
+	const char *param;  /* the {id} segment or NULL */
+	int param_too_long; /* the {id} segment was too long to be an id */
+	const char *body;   /* NULL when empty; not NUL-terminated */
 	size_t body_len;
 	const char *request_id;
 	struct timespec started; /* CLOCK_MONOTONIC, when routed: time budgets count from here */
-	void *state;          /* the route's state_size bytes (struct handler), zeroed at first */
+	void *state; /* the route's state_size bytes (struct handler), zeroed at first */
 	/* Filled by the server, for request_query: */
 	const char *(*query)(void *conn, const char *key);
 	void *conn;
@@ -28,15 +28,15 @@ struct request {
 
 struct response {
 	int status;
-	char *body;            /* owned; freed by the server */
+	char *body; /* owned; freed by the server */
 	size_t body_len;
-	const char *static_body; /* instead of body: a literal, never freed */
+	const char *static_body;  /* instead of body: a literal, never freed */
 	const char *content_type; /* NULL: application/json; charset=utf-8 */
-	enum cache_result cache; /* X-Cache and the access log */
-	int retry_after_s;     /* > 0: Retry-After header */
-	char location[64];     /* non-empty: Location header */
-	char link[160];        /* non-empty: Link header */
-	int close;             /* send Connection: close and end the connection */
+	enum cache_result cache;  /* X-Cache and the access log */
+	int retry_after_s;        /* > 0: Retry-After header */
+	char location[64];        /* non-empty: Location header */
+	char link[160];           /* non-empty: Link header */
+	int close;                /* send Connection: close and end the connection */
 };
 
 /*
@@ -89,6 +89,6 @@ void response_body(struct response *res, int status, char *body, size_t len);
 
 /* {"error": message, "request_id": .., "field": field (when not NULL)} */
 void response_error(struct response *res, const struct request *req, int status,
-		    const char *message, const char *field);
+                    const char *message, const char *field);
 
 #endif

@@ -10,14 +10,13 @@ struct path {
 };
 
 static const struct path paths[] = {
-	{"/health/live", R_HEALTH_LIVE}, {"/health/ready", R_HEALTH_READY},
-	{"/health", R_HEALTH},		 {"/api/health", R_API_HEALTH},
-	{"/api/users", R_USERS},	 {"/api/users/{id}", R_USER},
-	{"/api/stress", R_STRESS},	 {"/metrics", R_METRICS},
+    {"/health/live", R_HEALTH_LIVE}, {"/health/ready", R_HEALTH_READY}, {"/health", R_HEALTH},
+    {"/api/health", R_API_HEALTH},   {"/api/users", R_USERS},           {"/api/users/{id}", R_USER},
+    {"/api/stress", R_STRESS},       {"/metrics", R_METRICS},
 };
 
 static const char *const method_names[M_COUNT] = {"GET",    "HEAD",    "POST", "PUT",
-						  "DELETE", "OPTIONS", "OTHER"};
+                                                  "DELETE", "OPTIONS", "OTHER"};
 
 enum http_method router_method(const char *name)
 {
@@ -68,7 +67,7 @@ static void append_allow(char *allow, size_t size, const char *name)
 }
 
 enum route_result router_find(const struct route *table, size_t n, const char *path,
-			      enum http_method method, struct route_match *m)
+                              enum http_method method, struct route_match *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->route = R_NONE;
@@ -106,5 +105,5 @@ void router_print(const struct route *table, size_t n, FILE *out)
 {
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "%s %s\n", method_names[table[i].method],
-			router_route_name(table[i].id));
+		        router_route_name(table[i].id));
 }

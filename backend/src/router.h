@@ -5,16 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum http_method {
-	M_GET,
-	M_HEAD,
-	M_POST,
-	M_PUT,
-	M_DELETE,
-	M_OPTIONS,
-	M_OTHER,
-	M_COUNT
-};
+enum http_method { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS, M_OTHER, M_COUNT };
 
 /* Route ids double as metric label indexes; R_NONE is every unmatched path. */
 enum route_id {
@@ -44,9 +35,9 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_METHOD_NOT_ALLOWED };
 struct route_match {
 	enum route_id route;
 	const struct handler *handler; /* NULL unless ROUTE_FOUND */
-	char param[24];        /* the {id} segment, when the pattern has one (truncated if long) */
-	int param_too_long;    /* the segment did not fit: certainly not a valid id */
-	char allow[64];        /* for 405 and OPTIONS: the methods the path accepts */
+	char param[24];     /* the {id} segment, when the pattern has one (truncated if long) */
+	int param_too_long; /* the segment did not fit: certainly not a valid id */
+	char allow[64];     /* for 405 and OPTIONS: the methods the path accepts */
 };
 
 enum http_method router_method(const char *name);
@@ -61,7 +52,7 @@ const char *router_route_name(enum route_id r);
  * ROUTE_METHOD_NOT_ALLOWED.
  */
 enum route_result router_find(const struct route *table, size_t n, const char *path,
-			      enum http_method method, struct route_match *m);
+                              enum http_method method, struct route_match *m);
 
 /* Print "METHOD PATTERN" for every row of table, one per line. */
 void router_print(const struct route *table, size_t n, FILE *out);

@@ -11,18 +11,18 @@
 #include "users.h"
 
 static const struct route routes[] = {
-	/* method, route, handler               event thread            worker */
-	{M_GET, R_HEALTH_LIVE, &ops_live},   /* answer                  -              */
-	{M_GET, R_HEALTH_READY, &ops_ready}, /* the monitor's view      -              */
-	{M_GET, R_HEALTH, &ops_health},      /* the monitor's view      -              */
-	{M_GET, R_API_HEALTH, &ops_health},  /* the monitor's view      -              */
-	{M_GET, R_USERS, &users_list},       /* limit, before; cache    DB: page, store */
-	{M_POST, R_USERS, &users_create},    /* body                    DB: insert      */
-	{M_GET, R_USER, &users_get},         /* id; cache               DB: row, store  */
-	{M_PUT, R_USER, &users_update},      /* id, body                DB: update      */
-	{M_DELETE, R_USER, &users_delete},   /* id                      DB: delete      */
-	{M_GET, R_STRESS, &stress_handler},  /* ms or iterations        CPU: burn       */
-	{M_GET, R_METRICS, &ops_metrics},    /* counters, pools         -              */
+    /* method, route, handler               event thread            worker */
+    {M_GET, R_HEALTH_LIVE, &ops_live},   /* answer                  -              */
+    {M_GET, R_HEALTH_READY, &ops_ready}, /* the monitor's view      -              */
+    {M_GET, R_HEALTH, &ops_health},      /* the monitor's view      -              */
+    {M_GET, R_API_HEALTH, &ops_health},  /* the monitor's view      -              */
+    {M_GET, R_USERS, &users_list},       /* limit, before; cache    DB: page, store */
+    {M_POST, R_USERS, &users_create},    /* body                    DB: insert      */
+    {M_GET, R_USER, &users_get},         /* id; cache               DB: row, store  */
+    {M_PUT, R_USER, &users_update},      /* id, body                DB: update      */
+    {M_DELETE, R_USER, &users_delete},   /* id                      DB: delete      */
+    {M_GET, R_STRESS, &stress_handler},  /* ms or iterations        CPU: burn       */
+    {M_GET, R_METRICS, &ops_metrics},    /* counters, pools         -              */
 };
 
 #define ROUTES (sizeof(routes) / sizeof(routes[0]))

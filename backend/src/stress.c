@@ -74,8 +74,7 @@ struct burn_state {
 };
 
 /* Event thread: the parameters; then the request waits for a burn worker. */
-static enum phase_next burn_params(struct app *app, const struct request *req,
-				   struct response *res)
+static enum phase_next burn_params(struct app *app, const struct request *req, struct response *res)
 {
 	struct burn_state *st = req->state;
 	const char *ms_s = request_query(req, "ms");
@@ -92,7 +91,7 @@ static enum phase_next burn_params(struct app *app, const struct request *req,
 	}
 	if (it_s != NULL && params_int(it_s, 1, STRESS_MAX_ITERATIONS, &st->iterations) != 0) {
 		response_error(res, req, 400, "iterations must be an integer from 1 to 500000000",
-			       "iterations");
+		               "iterations");
 		return PHASE_DONE;
 	}
 	metrics_stress_queued(app->metrics);
@@ -103,7 +102,7 @@ static void refuse(struct app *app, const struct request *req, struct response *
 {
 	char msg[96];
 	snprintf(msg, sizeof(msg), "every stress slot stayed busy for %d ms, retry later",
-		 app->cfg.stress_wait_ms);
+	         app->cfg.stress_wait_ms);
 	res->retry_after_s = 1;
 	response_error(res, req, 429, msg, NULL);
 }
@@ -133,10 +132,10 @@ static void burn(struct app *app, const struct request *req, struct response *re
 	pool_release(s->slots, slot, NULL);
 
 	response_json(res, 200,
-		      json_pack("{s:s, s:I, s:f, s:f, s:f, s:s}", "message",
-				"Stress test completed", "iterations", (json_int_t)run.iterations,
-				"result", run.result, "duration_ms", run.duration_ms, "cpu_ms",
-				run.cpu_ms, "served_by", app->cfg.pod_name));
+	              json_pack("{s:s, s:I, s:f, s:f, s:f, s:s}", "message",
+	                        "Stress test completed", "iterations", (json_int_t)run.iterations,
+	                        "result", run.result, "duration_ms", run.duration_ms, "cpu_ms",
+	                        run.cpu_ms, "served_by", app->cfg.pod_name));
 }
 
 /* The reaper: no burn worker came free within STRESS_WAIT_MS (or they are stopping). */
@@ -147,9 +146,9 @@ static void burn_expired(struct app *app, const struct request *req, struct resp
 }
 
 const struct handler stress_handler = {
-	.state_size = sizeof(struct burn_state),
-	.event = burn_params,
-	.worker = WORKER_CPU,
-	.work = burn,
-	.expired = burn_expired,
+    .state_size = sizeof(struct burn_state),
+    .event = burn_params,
+    .worker = WORKER_CPU,
+    .work = burn,
+    .expired = burn_expired,
 };

@@ -24,30 +24,29 @@
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 static const struct db_statement q_get = {0, "users_get",
-					  "SELECT " COLUMNS " FROM users WHERE id = $1", 1, 1};
+                                          "SELECT " COLUMNS " FROM users WHERE id = $1", 1, 1};
 /*
  * The fifth column, the same on every row, is the smallest id at or above $1: NULL when $1 is
  * above every id (the page is the first page), $1 itself when that user exists (a page a Link
  * header points at), something else for a gap. It decides under which key the page is cached.
  */
 static const struct db_statement q_list = {
-	1, "users_list",
-	"SELECT " COLUMNS ", (SELECT min(id) FROM users WHERE id >= $1) FROM users WHERE id < $1 "
-	"ORDER BY id DESC LIMIT $2",
-	2, 1};
+    1, "users_list",
+    "SELECT " COLUMNS ", (SELECT min(id) FROM users WHERE id >= $1) FROM users WHERE id < $1 "
+    "ORDER BY id DESC LIMIT $2",
+    2, 1};
 static const struct db_statement q_insert = {
-	2, "users_insert", "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING " COLUMNS, 2,
-	0};
+    2, "users_insert", "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING " COLUMNS, 2, 0};
 static const struct db_statement q_update = {
-	3, "users_update", "UPDATE users SET name = $2, email = $3 WHERE id = $1 RETURNING " COLUMNS,
-	3, 0};
+    3, "users_update", "UPDATE users SET name = $2, email = $3 WHERE id = $1 RETURNING " COLUMNS, 3,
+    0};
 static const struct db_statement q_delete = {4, "users_delete", "DELETE FROM users WHERE id = $1",
-					     1, 0};
+                                             1, 0};
 
 /* ---- validation (pure) ---- */
 
 __attribute__((format(printf, 3, 4))) static void fail(struct user_error *err, const char *field,
-							const char *fmt, ...)
+                                                       const char *fmt, ...)
 {
 	va_list ap;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
@@ -93,8 +92,7 @@ static int forbidden(ucs4_t c)
 	if (c == 0x200c || c == 0x200d)
 		return 0;
 	return uc_is_general_category_withtable(c, UC_CATEGORY_MASK_Cc | UC_CATEGORY_MASK_Cf |
-							   UC_CATEGORY_MASK_Zl |
-							   UC_CATEGORY_MASK_Zp) ||
+	                                               UC_CATEGORY_MASK_Zl | UC_CATEGORY_MASK_Zp) ||
 	       uc_is_property_not_a_character(c) || c == 0xfffd;
 }
 
@@ -137,7 +135,7 @@ static int trim_copy(const char *s, char *dst, size_t size)
 
 /* The checks every text field shares: something visible, nothing forbidden, not too long. */
 static int check_text(const char *field, const char *value, size_t max_chars,
-		      struct user_error *err)
+                      struct user_error *err)
 {
 	size_t n = strlen(value);
 	int visible = 0;
@@ -146,8 +144,8 @@ static int check_text(const char *field, const char *value, size_t max_chars,
 	for (size_t i = 0; i < n;) {
 		i += (size_t)next_cp(value + i, n - i, &c);
 		if (forbidden(c)) {
-			fail(err, field, "%s must not contain control, format or invisible characters",
-			     field);
+			fail(err, field,
+			     "%s must not contain control, format or invisible characters", field);
 			return -1;
 		}
 		visible |= !invisible(c);
@@ -179,8 +177,8 @@ static int valid_domain(const char *d)
 		if (!(*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
 			return 0;
-		if (*p == '-' && (p == (const unsigned char *)d || p[-1] == '.' || p[1] == '.' ||
-				  p[1] == '\0'))
+		if (*p == '-' &&
+		    (p == (const unsigned char *)d || p[-1] == '.' || p[1] == '.' || p[1] == '\0'))
 			return 0;
 	}
 	return 1;
@@ -205,9 +203,9 @@ int users_check_email(const char *email, struct user_error *err)
 		return -1;
 	const char *at = strchr(email, '@');
 	int ok = at != NULL && strchr(at + 1, '@') == NULL && at > email &&
-		 (size_t)(at - email) <= USERS_LOCAL_MAX &&
-		 !has_control((const unsigned char *)email) && !has_invisible(email) &&
-		 valid_domain(at + 1);
+	         (size_t)(at - email) <= USERS_LOCAL_MAX &&
+	         !has_control((const unsigned char *)email) && !has_invisible(email) &&
+	         valid_domain(at + 1);
 	if (!ok) {
 		fail(err, "email", "email must be a valid address like name@example.com");
 		return -1;
@@ -223,8 +221,7 @@ static int compose(char *s, size_t size)
 {
 	size_t len = size - 1;
 	char out[USERS_EMAIL_MAX * 4 + 1];
-	uint8_t *r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, strlen(s), (uint8_t *)out,
-				  &len);
+	uint8_t *r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, strlen(s), (uint8_t *)out, &len);
 	if (r == NULL)
 		return -1;
 	if (r != (uint8_t *)out || len >= size) {
@@ -238,8 +235,8 @@ static int compose(char *s, size_t size)
 }
 
 /* Take a required string field, trimmed, into dst. */
-static int take_string(json_t *obj, const char *field, char *dst, size_t size,
-		       size_t max_chars, struct user_error *err)
+static int take_string(json_t *obj, const char *field, char *dst, size_t size, size_t max_chars,
+                       struct user_error *err)
 {
 	json_t *v = json_object_get(obj, field);
 	if (v == NULL || json_is_null(v)) {
@@ -263,7 +260,9 @@ int users_parse(const char *body, size_t len, struct user_input *in, struct user
 	const char *key;
 	json_t *value;
 	int rc = -1;
-	json_t *obj = body != NULL ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr) : NULL;
+	json_t *obj = body != NULL
+	                  ? json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr)
+	                  : NULL;
 
 	if (obj == NULL) {
 		fail(err, NULL, "request body is not valid JSON");
@@ -278,7 +277,7 @@ int users_parse(const char *body, size_t len, struct user_input *in, struct user
 		if (strcmp(key, "name") != 0 && strcmp(key, "email") != 0) {
 			/* The name is the client's: echo it only when it is short and plain. */
 			int plain = strlen(key) < sizeof(err->field) &&
-				    !has_control((const unsigned char *)key);
+			            !has_control((const unsigned char *)key);
 			fail(err, plain ? key : NULL,
 			     "unknown field: only name and email are accepted");
 			goto out;
@@ -315,7 +314,7 @@ static json_t *row_json(const PGresult *res, int row)
 		return NULL;
 	/* The _new setters take their value even when they fail: nothing leaks on the way out. */
 	if (json_object_set_new_nocheck(o, "id",
-					json_integer(strtoll(PQgetvalue(res, row, 0), NULL, 10))) ||
+	                                json_integer(strtoll(PQgetvalue(res, row, 0), NULL, 10))) ||
 	    json_object_set_new_nocheck(o, "name", text_column(res, row, 1)) ||
 	    json_object_set_new_nocheck(o, "email", text_column(res, row, 2)) ||
 	    json_object_set_new_nocheck(o, "created_at", text_column(res, row, 3))) {
@@ -372,11 +371,11 @@ out:
 
 /* Log a failed database call with the request's context and answer 503 or 500. */
 static void db_failed(const struct request *req, struct response *res, enum db_status st,
-		      const char *err)
+                      const char *err)
 {
 	int unavailable = st == DB_UNAVAILABLE;
 	log_event(unavailable ? LOG_WARN : LOG_ERROR, "db.error",
-		  json_pack("{s:s, s:s}", "error", err, "request_id", req->request_id));
+	          json_pack("{s:s, s:s}", "error", err, "request_id", req->request_id));
 	if (unavailable)
 		response_error(res, req, 503, "database unavailable, retry later", NULL);
 	else
@@ -400,7 +399,7 @@ static int parse_id(const struct request *req, struct response *res, long long *
 }
 
 static enum cache_result lookup(struct app *app, enum cache_scope scope, const char *key,
-				char **body, size_t *len, struct cache_gen *gen)
+                                char **body, size_t *len, struct cache_gen *gen)
 {
 	enum cache_result r = cache_get(app->cache, scope, key, body, len, gen);
 	metrics_cache(app->metrics, r);
@@ -412,7 +411,7 @@ static enum cache_result lookup(struct app *app, enum cache_scope scope, const c
  * NULL; on success the caller owns the rows.
  */
 static PGresult *query(struct app *app, const struct request *req, struct response *res,
-		       const struct db_statement *q, const char *const *params)
+                       const struct db_statement *q, const char *const *params)
 {
 	char err[512];
 	PGresult *rows = NULL;
@@ -426,7 +425,7 @@ static PGresult *query(struct app *app, const struct request *req, struct respon
 
 /* The first row encoded (caller frees), or NULL after answering 404 (no row) or 500. */
 static char *one_user(const struct request *req, struct response *res, const PGresult *rows,
-		      size_t *lenp)
+                      size_t *lenp)
 {
 	char *body = NULL;
 	if (PQntuples(rows) == 0)
@@ -443,8 +442,8 @@ static char *one_user(const struct request *req, struct response *res, const PGr
 static void set_link(struct response *res, long long limit, const char *next)
 {
 	if (next[0] != '\0')
-		snprintf(res->link, sizeof(res->link), "</api/users?limit=%lld&before=%s>; rel=\"next\"",
-			 limit, next);
+		snprintf(res->link, sizeof(res->link),
+		         "</api/users?limit=%lld&before=%s>; rel=\"next\"", limit, next);
 }
 
 static void serve_cached_page(struct response *res, long long limit, char *stored, size_t len)
@@ -466,7 +465,7 @@ static void serve_cached_page(struct response *res, long long limit, char *store
  * in a gap left by a delete, or below every id, is served from PostgreSQL and not stored.
  */
 static const char *page_key(const PGresult *rows, int before_given, long long limit,
-			    long long before, char *key, size_t size)
+                            long long before, char *key, size_t size)
 {
 	if (before_given) {
 		if (PQntuples(rows) == 0)
@@ -492,8 +491,7 @@ struct list_state {
 };
 
 /* Event thread: the parameters, then the cache; a hit is the answer. */
-static enum phase_next list_lookup(struct app *app, const struct request *req,
-				   struct response *res)
+static enum phase_next list_lookup(struct app *app, const struct request *req, struct response *res)
 {
 	struct list_state *st = req->state;
 	const char *limit_s = request_query(req, "limit");
@@ -546,7 +544,7 @@ static void list_query(struct app *app, const struct request *req, struct respon
 		return;
 	}
 	const char *store_key =
-		page_key(rows, st->before_given, st->limit, st->before, key, sizeof(key));
+	    page_key(rows, st->before_given, st->limit, st->before, key, sizeof(key));
 	if (res->cache == CACHE_MISS && store_key != NULL &&
 	    asprintf(&stored, "%s\n%s", next, body) >= 0) {
 		cache_put(app->cache, &st->gen, store_key, stored, strlen(stored));
@@ -558,10 +556,10 @@ static void list_query(struct app *app, const struct request *req, struct respon
 }
 
 const struct handler users_list = {
-	.state_size = sizeof(struct list_state),
-	.event = list_lookup,
-	.worker = WORKER_DB,
-	.work = list_query,
+    .state_size = sizeof(struct list_state),
+    .event = list_lookup,
+    .worker = WORKER_DB,
+    .work = list_query,
 };
 
 /* ---- GET /api/users/{id} ---- */
@@ -573,8 +571,7 @@ struct get_state {
 };
 
 /* Event thread: the id, then the cache; a hit is the answer. */
-static enum phase_next get_lookup(struct app *app, const struct request *req,
-				  struct response *res)
+static enum phase_next get_lookup(struct app *app, const struct request *req, struct response *res)
 {
 	struct get_state *st = req->state;
 	char *body = NULL;
@@ -615,22 +612,22 @@ static void get_query(struct app *app, const struct request *req, struct respons
 }
 
 const struct handler users_get = {
-	.state_size = sizeof(struct get_state),
-	.event = get_lookup,
-	.worker = WORKER_DB,
-	.work = get_query,
+    .state_size = sizeof(struct get_state),
+    .event = get_lookup,
+    .worker = WORKER_DB,
+    .work = get_query,
 };
 
 /* ---- POST /api/users, PUT and DELETE /api/users/{id} ---- */
 
 struct write_state {
-	long long id;	      /* PUT, DELETE */
+	long long id;         /* PUT, DELETE */
 	struct user_input in; /* POST, PUT */
 };
 
 /* Shared by create and update: run the write, then make every replica miss its cache. */
 static void write_user(struct app *app, const struct request *req, struct response *res,
-		       const struct db_statement *q, const char *const *params, int created)
+                       const struct db_statement *q, const char *const *params, int created)
 {
 	size_t len = 0;
 	PGresult *rows = query(app, req, res, q, params);
@@ -643,7 +640,7 @@ static void write_user(struct app *app, const struct request *req, struct respon
 	char *body = one_user(req, res, rows, &len);
 	if (body != NULL && created)
 		snprintf(res->location, sizeof(res->location), "/api/users/%s",
-			 PQgetvalue(rows, 0, 0));
+		         PQgetvalue(rows, 0, 0));
 	PQclear(rows);
 	if (body != NULL)
 		response_body(res, created ? 201 : 200, body, len);
@@ -651,7 +648,7 @@ static void write_user(struct app *app, const struct request *req, struct respon
 
 /* Event thread: the body, parsed and validated. */
 static enum phase_next parse_body(const struct request *req, struct response *res,
-				  struct write_state *st)
+                                  struct write_state *st)
 {
 	struct user_error uerr;
 	if (users_parse(req->body, req->body_len, &st->in, &uerr) == 0)
@@ -661,7 +658,7 @@ static enum phase_next parse_body(const struct request *req, struct response *re
 }
 
 static enum phase_next create_parse(struct app *app, const struct request *req,
-				    struct response *res)
+                                    struct response *res)
 {
 	(void)app;
 	return parse_body(req, res, req->state);
@@ -678,14 +675,14 @@ static void create_insert(struct app *app, const struct request *req, struct res
 }
 
 const struct handler users_create = {
-	.state_size = sizeof(struct write_state),
-	.event = create_parse,
-	.worker = WORKER_DB,
-	.work = create_insert,
+    .state_size = sizeof(struct write_state),
+    .event = create_parse,
+    .worker = WORKER_DB,
+    .work = create_insert,
 };
 
 static enum phase_next update_parse(struct app *app, const struct request *req,
-				    struct response *res)
+                                    struct response *res)
 {
 	struct write_state *st = req->state;
 	(void)app;
@@ -707,14 +704,14 @@ static void update_row(struct app *app, const struct request *req, struct respon
 }
 
 const struct handler users_update = {
-	.state_size = sizeof(struct write_state),
-	.event = update_parse,
-	.worker = WORKER_DB,
-	.work = update_row,
+    .state_size = sizeof(struct write_state),
+    .event = update_parse,
+    .worker = WORKER_DB,
+    .work = update_row,
 };
 
 static enum phase_next delete_parse(struct app *app, const struct request *req,
-				    struct response *res)
+                                    struct response *res)
 {
 	struct write_state *st = req->state;
 	(void)app;
@@ -745,8 +742,8 @@ static void delete_row(struct app *app, const struct request *req, struct respon
 }
 
 const struct handler users_delete = {
-	.state_size = sizeof(struct write_state),
-	.event = delete_parse,
-	.worker = WORKER_DB,
-	.work = delete_row,
+    .state_size = sizeof(struct write_state),
+    .event = delete_parse,
+    .worker = WORKER_DB,
+    .work = delete_row,
 };

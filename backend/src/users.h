@@ -7,7 +7,7 @@
 
 #include "request.h"
 
-#define USERS_NAME_MAX 100   /* characters (code points) after trimming */
+#define USERS_NAME_MAX 100 /* characters (code points) after trimming */
 #define USERS_EMAIL_MAX 254
 #define USERS_LOCAL_MAX 64
 #define USERS_LIMIT_DEFAULT 50

@@ -21,8 +21,8 @@
 static const char body[] = "{\"status\":\"alive\"}";
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_size, void **req_cls)
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_size, void **req_cls)
 {
 	static int started;
 	struct MHD_Response *response = cls; /* shared and never changed after start */
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	addr.sin_port = htons((uint16_t)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct MHD_Response *response =
-		MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+	    MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (response == NULL ||
 	    MHD_add_response_header(response, "Content-Type", "application/json") != MHD_YES)
 		return 1;
@@ -74,10 +74,10 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, handle, response,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
+	    MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, handle, response,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
 	if (d == NULL) {
 		fprintf(stderr, "hello: cannot listen on 127.0.0.1:%ld\n", port);
 		return 1;

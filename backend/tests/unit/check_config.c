@@ -57,10 +57,10 @@ START_TEST(test_values_are_read)
 {
 	struct config cfg;
 	char err[256];
-	const char *const env[] = {"SERVER_PORT", "9090", "DB_HOST", "postgres-service",
-				   "LOG_LEVEL", "WARN", "ACCESS_LOG", "false", "POD_NAME",
-				   "backend-7d9f", "STRESS_SLOTS", "3", "STRESS_WAIT_MS", "0",
-				   NULL};
+	const char *const env[] = {
+	    "SERVER_PORT",    "9090",  "DB_HOST",  "postgres-service", "LOG_LEVEL",    "WARN",
+	    "ACCESS_LOG",     "false", "POD_NAME", "backend-7d9f",     "STRESS_SLOTS", "3",
+	    "STRESS_WAIT_MS", "0",     NULL};
 	ck_assert_int_eq(load(env, &cfg, err), 0);
 	ck_assert_int_eq(cfg.server_port, 9090);
 	ck_assert_str_eq(cfg.db_host, "postgres-service");
@@ -78,11 +78,12 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{"SERVER_PORT", "0"},	     {"SERVER_PORT", "65536"},	{"SERVER_PORT", "80a"},
-	{"SERVER_PORT", "-1"},	     {"DB_POOL_SIZE", "0"},	{"CACHE_TTL_SECONDS", "x"},
-	{"LOG_LEVEL", "verbose"},    {"ACCESS_LOG", "maybe"},	{"REDIS_TIMEOUT_MS", "99999"},
-	{"STRESS_WAIT_MS", "-1"},    {"STRESS_WAIT_MS", "60001"},
-	{"DB_PASSWORD_FILE", "/nonexistent/secret"},
+    {"SERVER_PORT", "0"},          {"SERVER_PORT", "65536"},
+    {"SERVER_PORT", "80a"},        {"SERVER_PORT", "-1"},
+    {"DB_POOL_SIZE", "0"},         {"CACHE_TTL_SECONDS", "x"},
+    {"LOG_LEVEL", "verbose"},      {"ACCESS_LOG", "maybe"},
+    {"REDIS_TIMEOUT_MS", "99999"}, {"STRESS_WAIT_MS", "-1"},
+    {"STRESS_WAIT_MS", "60001"},   {"DB_PASSWORD_FILE", "/nonexistent/secret"},
 };
 
 START_TEST(test_invalid_values_name_the_variable)
@@ -130,13 +131,29 @@ START_TEST(test_help_lists_every_variable)
 	FILE *f = open_memstream(&buf, &len);
 	config_print_help(f);
 	fclose(f);
-	const char *names[] = {"SERVER_PORT", "BIND_ADDRESS", "DB_HOST", "DB_PORT", "DB_USER",
-			       "DB_PASSWORD", "DB_PASSWORD_FILE", "DB_NAME", "REDIS_HOST",
-			       "REDIS_PORT", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE",
-			       "CACHE_TTL_SECONDS", "DB_POOL_SIZE", "DB_STATEMENT_TIMEOUT_MS",
-			       "HTTP_THREADS", "STRESS_SLOTS", "STRESS_WAIT_MS",
-			       "SHUTDOWN_DRAIN_SECONDS", "LOG_LEVEL",
-			       "CORS_ALLOW_ORIGIN", "POD_NAME", "ACCESS_LOG_FLUSH_MS"};
+	const char *names[] = {"SERVER_PORT",
+	                       "BIND_ADDRESS",
+	                       "DB_HOST",
+	                       "DB_PORT",
+	                       "DB_USER",
+	                       "DB_PASSWORD",
+	                       "DB_PASSWORD_FILE",
+	                       "DB_NAME",
+	                       "REDIS_HOST",
+	                       "REDIS_PORT",
+	                       "REDIS_PASSWORD",
+	                       "REDIS_PASSWORD_FILE",
+	                       "CACHE_TTL_SECONDS",
+	                       "DB_POOL_SIZE",
+	                       "DB_STATEMENT_TIMEOUT_MS",
+	                       "HTTP_THREADS",
+	                       "STRESS_SLOTS",
+	                       "STRESS_WAIT_MS",
+	                       "SHUTDOWN_DRAIN_SECONDS",
+	                       "LOG_LEVEL",
+	                       "CORS_ALLOW_ORIGIN",
+	                       "POD_NAME",
+	                       "ACCESS_LOG_FLUSH_MS"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		ck_assert_msg(strstr(buf, names[i]) != NULL, "%s missing", names[i]);
 	free(buf);
@@ -150,7 +167,7 @@ int main(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_values_are_read);
 	tcase_add_loop_test(tc, test_invalid_values_name_the_variable, 0,
-			    (int)(sizeof(bad) / sizeof(bad[0])));
+	                    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_too_long_string_is_refused);
 	tcase_add_test(tc, test_password_file_overrides_and_is_trimmed);
 	tcase_add_test(tc, test_help_lists_every_variable);

@@ -34,12 +34,12 @@ static void write_access(const void *arg)
 START_TEST(test_access_line_escapes_and_formats)
 {
 	struct access_entry e = {.method = "GET",
-				 .path = "/a\"b\\c\n\x01\xff/x",
-				 .route = "unmatched",
-				 .status = 404,
-				 .ms = 2.5,
-				 .cache = NULL,
-				 .request_id = "r-1"};
+	                         .path = "/a\"b\\c\n\x01\xff/x",
+	                         .route = "unmatched",
+	                         .status = 404,
+	                         .ms = 2.5,
+	                         .cache = NULL,
+	                         .request_id = "r-1"};
 	char *line = capture(write_access, &e);
 	size_t len = strlen(line);
 	ck_assert_int_eq(line[len - 1], '\n');
@@ -60,8 +60,12 @@ END_TEST
 
 START_TEST(test_small_durations_keep_three_decimals)
 {
-	struct access_entry e = {.method = "GET", .path = "/", .route = "/", .status = 200,
-				 .ms = 0.0429, .request_id = "x"};
+	struct access_entry e = {.method = "GET",
+	                         .path = "/",
+	                         .route = "/",
+	                         .status = 200,
+	                         .ms = 0.0429,
+	                         .request_id = "x"};
 	char *line = capture(write_access, &e);
 	ck_assert_ptr_nonnull(strstr(line, "\"ms\":0.043,"));
 	free(line);

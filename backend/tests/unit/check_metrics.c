@@ -9,8 +9,11 @@
 
 static char *render(struct metrics *m)
 {
-	struct metrics_gauges g = {.db_busy = 1, .db_idle = 3, .version = "1.2.3",
-				   .revision = "abc", .resident_bytes = 4096};
+	struct metrics_gauges g = {.db_busy = 1,
+	                           .db_idle = 3,
+	                           .version = "1.2.3",
+	                           .revision = "abc",
+	                           .resident_bytes = 4096};
 	size_t len = 0;
 	char *text = metrics_render(m, &g, &len);
 	ck_assert_ptr_nonnull(text);
@@ -28,11 +31,11 @@ START_TEST(test_counters_use_route_patterns)
 	metrics_observe(m, R_USERS, M_POST, 999, 0.2);
 	char *t = render(m);
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_requests_total{method=\"GET\",route=\"/api/users/{id}\",status=\"200\"} 2\n"));
+	    t, "http_requests_total{method=\"GET\",route=\"/api/users/{id}\",status=\"200\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1\n"));
+	    t, "http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_requests_total{method=\"POST\",route=\"/api/users\",status=\"other\"} 1\n"));
+	    t, "http_requests_total{method=\"POST\",route=\"/api/users\",status=\"other\"} 1\n"));
 	free(t);
 	free(m);
 }
@@ -47,17 +50,17 @@ START_TEST(test_histogram_is_cumulative)
 	metrics_observe(m, R_HEALTH_LIVE, M_GET, 200, 30);     /* only +Inf */
 	char *t = render(m);
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"0.0005\"} 1\n"));
+	    t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"0.0005\"} 1\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"0.005\"} 2\n"));
+	    t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"0.005\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"2.5\"} 2\n"));
+	    t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"2.5\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"+Inf\"} 3\n"));
+	    t, "http_request_duration_seconds_bucket{route=\"/health/live\",le=\"+Inf\"} 3\n"));
 	ck_assert_ptr_nonnull(
-		strstr(t, "http_request_duration_seconds_count{route=\"/health/live\"} 3\n"));
+	    strstr(t, "http_request_duration_seconds_count{route=\"/health/live\"} 3\n"));
 	ck_assert_ptr_nonnull(
-		strstr(t, "http_request_duration_seconds_sum{route=\"/health/live\"} 30.0034"));
+	    strstr(t, "http_request_duration_seconds_sum{route=\"/health/live\"} 30.0034"));
 	free(t);
 	free(m);
 }
@@ -73,17 +76,17 @@ START_TEST(test_gauges_and_families_present)
 	metrics_cache(m, CACHE_NONE);
 	char *t = render(m);
 	const char *want[] = {
-		"cache_requests_total{result=\"hit\"} 2\n",
-		"cache_requests_total{result=\"miss\"} 0\n",
-		"cache_requests_total{result=\"error\"} 1\n",
-		"db_pool_connections{state=\"idle\"} 3\n",
-		"db_pool_connections{state=\"busy\"} 1\n",
-		"http_requests_in_flight 0\n",
-		"stress_in_flight 0\n",
-		"# TYPE stress_cpu_seconds_total counter\n",
-		"# TYPE process_cpu_seconds_total counter\n",
-		"process_resident_memory_bytes 4096\n",
-		"build_info{version=\"1.2.3\",revision=\"abc\"} 1\n",
+	    "cache_requests_total{result=\"hit\"} 2\n",
+	    "cache_requests_total{result=\"miss\"} 0\n",
+	    "cache_requests_total{result=\"error\"} 1\n",
+	    "db_pool_connections{state=\"idle\"} 3\n",
+	    "db_pool_connections{state=\"busy\"} 1\n",
+	    "http_requests_in_flight 0\n",
+	    "stress_in_flight 0\n",
+	    "# TYPE stress_cpu_seconds_total counter\n",
+	    "# TYPE process_cpu_seconds_total counter\n",
+	    "process_resident_memory_bytes 4096\n",
+	    "build_info{version=\"1.2.3\",revision=\"abc\"} 1\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		ck_assert_msg(strstr(t, want[i]) != NULL, "missing: %s", want[i]);
@@ -103,15 +106,15 @@ START_TEST(test_stress_queue)
 	metrics_stress_waited(m, 3.1, 1);   /* refused after the wait bound */
 	char *t = render(m);
 	const char *want[] = {
-		"# TYPE stress_waiting gauge\nstress_waiting 1\n",
-		"# TYPE stress_wait_seconds histogram\n",
-		"stress_wait_seconds_bucket{le=\"0.0025\"} 0\n",
-		"stress_wait_seconds_bucket{le=\"0.005\"} 1\n",
-		"stress_wait_seconds_bucket{le=\"2.5\"} 1\n",
-		"stress_wait_seconds_bucket{le=\"+Inf\"} 2\n",
-		"stress_wait_seconds_sum 3.103",
-		"stress_wait_seconds_count 2\n",
-		"# TYPE stress_refused_total counter\nstress_refused_total 1\n",
+	    "# TYPE stress_waiting gauge\nstress_waiting 1\n",
+	    "# TYPE stress_wait_seconds histogram\n",
+	    "stress_wait_seconds_bucket{le=\"0.0025\"} 0\n",
+	    "stress_wait_seconds_bucket{le=\"0.005\"} 1\n",
+	    "stress_wait_seconds_bucket{le=\"2.5\"} 1\n",
+	    "stress_wait_seconds_bucket{le=\"+Inf\"} 2\n",
+	    "stress_wait_seconds_sum 3.103",
+	    "stress_wait_seconds_count 2\n",
+	    "# TYPE stress_refused_total counter\nstress_refused_total 1\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		ck_assert_msg(strstr(t, want[i]) != NULL, "missing: %s", want[i]);

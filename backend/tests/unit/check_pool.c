@@ -71,7 +71,7 @@ START_TEST(test_failure_replaces_older_items)
 	ck_assert_int_eq(a, 2);
 	pool_release(p, sa, NULL);
 	pool_free(p);
-	ck_assert_int_eq(c, 1);	    /* current until the end: closed by pool_free */
+	ck_assert_int_eq(c, 1);     /* current until the end: closed by pool_free */
 	ck_assert_int_eq(fresh, 1); /* closed once, by its borrower */
 }
 END_TEST

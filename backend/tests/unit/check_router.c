@@ -35,7 +35,7 @@ START_TEST(test_long_param_is_flagged)
 {
 	struct route_match m;
 	ck_assert_int_eq(routes_find("/api/users/123456789012345678901234567890", M_GET, &m),
-			 ROUTE_FOUND);
+	                 ROUTE_FOUND);
 	ck_assert_int_eq(m.param_too_long, 1);
 }
 END_TEST
@@ -43,8 +43,8 @@ END_TEST
 START_TEST(test_not_found)
 {
 	struct route_match m;
-	const char *paths[] = {"/", "/api", "/api/users/", "/api/users/1/x", "/api/userss",
-			       "/health/", "/api/users//1", ""};
+	const char *paths[] = {"/",           "/api",     "/api/users/",   "/api/users/1/x",
+	                       "/api/userss", "/health/", "/api/users//1", ""};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		ck_assert_msg(routes_find(paths[i], M_GET, &m) == ROUTE_NOT_FOUND, "%s", paths[i]);
 		ck_assert_int_eq(m.route, R_NONE);

@@ -20,9 +20,9 @@ START_TEST(test_valid_body_is_trimmed)
 {
 	struct user_input in;
 	struct user_error err;
-	ck_assert_int_eq(parse("{\"name\":\"  Ada Lovelace \",\"email\":\" ada@example.com\\n\"}",
-			       &in, &err),
-			 0);
+	ck_assert_int_eq(
+	    parse("{\"name\":\"  Ada Lovelace \",\"email\":\" ada@example.com\\n\"}", &in, &err),
+	    0);
 	ck_assert_str_eq(in.name, "Ada Lovelace");
 	ck_assert_str_eq(in.email, "ada@example.com");
 }
@@ -35,35 +35,35 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{"", "", "not valid JSON"},
-	{"{", "", "not valid JSON"},
-	{"[1,2]", "", "JSON object"},
-	{"\"x\"", "", "JSON object"},
-	{"null", "", "JSON object"},
-	{"{}", "name", "required"},
-	{"{\"email\":\"a@b.co\"}", "name", "required"},
-	{"{\"name\":null,\"email\":\"a@b.co\"}", "name", "required"},
-	{"{\"name\":\"A\"}", "email", "required"},
-	{"{\"name\":1,\"email\":\"a@b.co\"}", "name", "string"},
-	{"{\"name\":\"A\",\"email\":[]}", "email", "string"},
-	{"{\"name\":\"   \",\"email\":\"a@b.co\"}", "name", "blank"},
-	{"{\"name\":\"A\",\"email\":\"  \"}", "email", "blank"},
-	{"{\"name\":\"A\\u0001B\",\"email\":\"a@b.co\"}", "name", "control"},
-	{"{\"name\":\"A\\u0085B\",\"email\":\"a@b.co\"}", "name", "control"},
-	{"{\"name\":\"A\",\"email\":\"a@b.co\",\"admin\":true}", "admin", "unknown field"},
-	{"{\"name\":\"A\",\"name\":\"B\",\"email\":\"a@b.co\"}", "", "not valid JSON"},
-	{"{\"name\":\"A\",\"email\":\"no-at-sign\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@@b.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@b@c.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"@b.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@localhost\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@.b.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@b..co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@b.co.\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a b@b.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@b c.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a@-b.co\"}", "email", "valid address"},
-	{"{\"name\":\"A\",\"email\":\"a\\u0000@b.co\"}", "", "not valid JSON"},
+    {"", "", "not valid JSON"},
+    {"{", "", "not valid JSON"},
+    {"[1,2]", "", "JSON object"},
+    {"\"x\"", "", "JSON object"},
+    {"null", "", "JSON object"},
+    {"{}", "name", "required"},
+    {"{\"email\":\"a@b.co\"}", "name", "required"},
+    {"{\"name\":null,\"email\":\"a@b.co\"}", "name", "required"},
+    {"{\"name\":\"A\"}", "email", "required"},
+    {"{\"name\":1,\"email\":\"a@b.co\"}", "name", "string"},
+    {"{\"name\":\"A\",\"email\":[]}", "email", "string"},
+    {"{\"name\":\"   \",\"email\":\"a@b.co\"}", "name", "blank"},
+    {"{\"name\":\"A\",\"email\":\"  \"}", "email", "blank"},
+    {"{\"name\":\"A\\u0001B\",\"email\":\"a@b.co\"}", "name", "control"},
+    {"{\"name\":\"A\\u0085B\",\"email\":\"a@b.co\"}", "name", "control"},
+    {"{\"name\":\"A\",\"email\":\"a@b.co\",\"admin\":true}", "admin", "unknown field"},
+    {"{\"name\":\"A\",\"name\":\"B\",\"email\":\"a@b.co\"}", "", "not valid JSON"},
+    {"{\"name\":\"A\",\"email\":\"no-at-sign\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@@b.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@b@c.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"@b.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@localhost\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@.b.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@b..co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@b.co.\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a b@b.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@b c.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a@-b.co\"}", "email", "valid address"},
+    {"{\"name\":\"A\",\"email\":\"a\\u0000@b.co\"}", "", "not valid JSON"},
 };
 
 START_TEST(test_invalid_bodies)
@@ -73,8 +73,7 @@ START_TEST(test_invalid_bodies)
 	const struct bad_case *c = &bad[_i];
 	ck_assert_msg(parse(c->body, &in, &err) == -1, "accepted: %s", c->body);
 	ck_assert_msg(strcmp(err.field, c->field) == 0, "%s: field %s", c->body, err.field);
-	ck_assert_msg(strstr(err.message, c->message_part) != NULL, "%s: %s", c->body,
-		      err.message);
+	ck_assert_msg(strstr(err.message, c->message_part) != NULL, "%s: %s", c->body, err.message);
 }
 END_TEST
 
@@ -123,14 +122,14 @@ END_TEST
 
 /* Names that render blank: only Unicode White_Space and default-ignorable code points. */
 static const char *const blank_names[] = {
-	"\xc2\xa0",		     /* U+00A0 no-break space */
-	"\xe3\x80\x80",		     /* U+3000 ideographic space */
-	"\xe2\x80\x80\xe2\x80\x8a", /* U+2000, U+200A */
-	"\xe2\x80\xaf",		     /* U+202F narrow no-break space */
-	"\xe2\x81\x9f",		     /* U+205F medium mathematical space */
-	"\xe2\x80\x8d",		     /* U+200D zero-width joiner alone */
-	"\xe3\x85\xa4",		     /* U+3164 Hangul filler */
-	"\xef\xb8\x8f",		     /* U+FE0F variation selector alone */
+    "\xc2\xa0",                 /* U+00A0 no-break space */
+    "\xe3\x80\x80",             /* U+3000 ideographic space */
+    "\xe2\x80\x80\xe2\x80\x8a", /* U+2000, U+200A */
+    "\xe2\x80\xaf",             /* U+202F narrow no-break space */
+    "\xe2\x81\x9f",             /* U+205F medium mathematical space */
+    "\xe2\x80\x8d",             /* U+200D zero-width joiner alone */
+    "\xe3\x85\xa4",             /* U+3164 Hangul filler */
+    "\xef\xb8\x8f",             /* U+FE0F variation selector alone */
 };
 
 START_TEST(test_blank_unicode_names_refused)
@@ -143,22 +142,22 @@ END_TEST
 
 /* Format, control, separator and noncharacter code points, anywhere in a name or an email. */
 static const char *const forbidden_chars[] = {
-	"\xe2\x80\x8b", /* U+200B zero-width space */
-	"\xe2\x81\xa0", /* U+2060 word joiner */
-	"\xef\xbb\xbf", /* U+FEFF byte-order mark */
-	"\xe2\x80\xaa", /* U+202A left-to-right embedding */
-	"\xe2\x80\xae", /* U+202E right-to-left override */
-	"\xe2\x81\xa6", /* U+2066 left-to-right isolate */
-	"\xe2\x81\xa9", /* U+2069 pop directional isolate */
-	"\xe2\x80\xa8", /* U+2028 line separator */
-	"\xe2\x80\xa9", /* U+2029 paragraph separator */
-	"\xc2\xad",	/* U+00AD soft hyphen (Cf) */
-	"\xd8\x80",	/* U+0600 Arabic number sign (Cf) */
-	"\xc2\x85",	/* U+0085 C1 control */
-	"\x7f",		/* DEL */
-	"\xef\xb7\x90", /* U+FDD0 noncharacter */
-	"\xef\xbf\xbe", /* U+FFFE noncharacter */
-	"\xf4\x8f\xbf\xbf", /* U+10FFFF noncharacter */
+    "\xe2\x80\x8b",     /* U+200B zero-width space */
+    "\xe2\x81\xa0",     /* U+2060 word joiner */
+    "\xef\xbb\xbf",     /* U+FEFF byte-order mark */
+    "\xe2\x80\xaa",     /* U+202A left-to-right embedding */
+    "\xe2\x80\xae",     /* U+202E right-to-left override */
+    "\xe2\x81\xa6",     /* U+2066 left-to-right isolate */
+    "\xe2\x81\xa9",     /* U+2069 pop directional isolate */
+    "\xe2\x80\xa8",     /* U+2028 line separator */
+    "\xe2\x80\xa9",     /* U+2029 paragraph separator */
+    "\xc2\xad",         /* U+00AD soft hyphen (Cf) */
+    "\xd8\x80",         /* U+0600 Arabic number sign (Cf) */
+    "\xc2\x85",         /* U+0085 C1 control */
+    "\x7f",             /* DEL */
+    "\xef\xb7\x90",     /* U+FDD0 noncharacter */
+    "\xef\xbf\xbe",     /* U+FFFE noncharacter */
+    "\xf4\x8f\xbf\xbf", /* U+10FFFF noncharacter */
 };
 
 START_TEST(test_forbidden_characters_refused)
@@ -177,16 +176,17 @@ END_TEST
 START_TEST(test_visible_unicode_names_accepted)
 {
 	struct user_error err;
-	ck_assert_int_eq(users_check_name("\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80\xe5\xa4\xaa\xe9\x83\x8e",
-					  &err),
-			 0); /* ideographic space inside a name */
+	ck_assert_int_eq(
+	    users_check_name("\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80\xe5\xa4\xaa\xe9\x83\x8e", &err),
+	    0); /* ideographic space inside a name */
 	ck_assert_int_eq(users_check_name("Jean\xc2\xa0Luc", &err), 0);
 	/* ZWNJ in Persian, ZWJ in an emoji sequence */
-	ck_assert_int_eq(users_check_name("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",
-					  &err),
-			 0);
+	ck_assert_int_eq(
+	    users_check_name("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",
+	                     &err),
+	    0);
 	ck_assert_int_eq(users_check_name("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb Ada", &err),
-			 0);
+	                 0);
 }
 END_TEST
 
@@ -196,16 +196,16 @@ START_TEST(test_unicode_whitespace_trimmed)
 	struct user_error err;
 	/* U+3000 and U+00A0 before, U+2009 and U+202F after */
 	ck_assert_int_eq(parse("{\"name\":\"\\u3000\\u00a0Ada\\u2009\\u202f\","
-			       "\"email\":\"\\u00a0ada@example.com\\u3000\"}",
-			       &in, &err),
-			 0);
+	                       "\"email\":\"\\u00a0ada@example.com\\u3000\"}",
+	                       &in, &err),
+	                 0);
 	ck_assert_str_eq(in.name, "Ada");
 	ck_assert_str_eq(in.email, "ada@example.com");
 	/* Invisible inside an email: refused, not trimmed away. */
 	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"ada\\u00a0@example.com\"}", &in, &err),
-			 -1);
+	                 -1);
 	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"ada@example.com\\u200b\"}", &in, &err),
-			 -1);
+	                 -1);
 }
 END_TEST
 
@@ -214,7 +214,8 @@ START_TEST(test_email_composed)
 	struct user_input in;
 	struct user_error err;
 	/* e + U+0301 is stored as U+00E9: one address however it was typed. */
-	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"jose\\u0301@example.fr\"}", &in, &err), 0);
+	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"jose\\u0301@example.fr\"}", &in, &err),
+	                 0);
 	ck_assert_str_eq(in.email, "jos\xc3\xa9@example.fr");
 }
 END_TEST
@@ -242,8 +243,19 @@ START_TEST(test_params_int)
 	ck_assert_int_eq(v, 50);
 	ck_assert_int_eq(params_int("9223372036854775807", 1, INT64_MAX, &v), 0);
 	ck_assert(v == INT64_MAX);
-	const char *bad_values[] = {"", "0", "501", "-1", "+5", " 5", "5 ", "5a", "1e3", "0x10",
-				    "9223372036854775808", "99999999999999999999", "3.0"};
+	const char *bad_values[] = {"",
+	                            "0",
+	                            "501",
+	                            "-1",
+	                            "+5",
+	                            " 5",
+	                            "5 ",
+	                            "5a",
+	                            "1e3",
+	                            "0x10",
+	                            "9223372036854775808",
+	                            "99999999999999999999",
+	                            "3.0"};
 	for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++)
 		ck_assert_msg(params_int(bad_values[i], 1, 500, &v) == -1, "%s", bad_values[i]);
 	ck_assert_int_eq(params_int(NULL, 1, 500, &v), -1);
@@ -255,30 +267,32 @@ END_TEST
 static PGresult *make_rows(int n, const char *const rows[][4])
 {
 	PGresAttDesc attrs[4] = {
-		{.name = "id", .typid = 20, .typlen = 8, .format = 0},
-		{.name = "name", .typid = 25, .typlen = -1, .format = 0},
-		{.name = "email", .typid = 25, .typlen = -1, .format = 0},
-		{.name = "to_char", .typid = 25, .typlen = -1, .format = 0},
+	    {.name = "id", .typid = 20, .typlen = 8, .format = 0},
+	    {.name = "name", .typid = 25, .typlen = -1, .format = 0},
+	    {.name = "email", .typid = 25, .typlen = -1, .format = 0},
+	    {.name = "to_char", .typid = 25, .typlen = -1, .format = 0},
 	};
 	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
 	ck_assert(PQsetResultAttrs(res, 4, attrs));
 	for (int r = 0; r < n; r++)
 		for (int c = 0; c < 4; c++)
-			ck_assert(PQsetvalue(res, r, c, (char *)rows[r][c], (int)strlen(rows[r][c])));
+			ck_assert(
+			    PQsetvalue(res, r, c, (char *)rows[r][c], (int)strlen(rows[r][c])));
 	return res;
 }
 
 START_TEST(test_encode_object_and_array)
 {
 	const char *const rows[][4] = {
-		{"2", "Grace \"Amazing\" Hopper", "grace@example.com", "2026-11-22T05:00:00.123456Z"},
-		{"1", "Ada", "ada@example.com", "2026-11-22T04:00:00.000001Z"},
+	    {"2", "Grace \"Amazing\" Hopper", "grace@example.com", "2026-11-22T05:00:00.123456Z"},
+	    {"1", "Ada", "ada@example.com", "2026-11-22T04:00:00.000001Z"},
 	};
 	PGresult *res = make_rows(2, rows);
 	size_t len = 0;
 	char *one = users_encode(res, 0, &len);
-	ck_assert_str_eq(one, "{\"id\":2,\"name\":\"Grace \\\"Amazing\\\" Hopper\",\"email\":"
-			      "\"grace@example.com\",\"created_at\":\"2026-11-22T05:00:00.123456Z\"}");
+	ck_assert_str_eq(one,
+	                 "{\"id\":2,\"name\":\"Grace \\\"Amazing\\\" Hopper\",\"email\":"
+	                 "\"grace@example.com\",\"created_at\":\"2026-11-22T05:00:00.123456Z\"}");
 	ck_assert_int_eq(len, strlen(one));
 	char *all = users_encode(res, 1, &len);
 	ck_assert_ptr_nonnull(strstr(all, "},{\"id\":1,"));
@@ -303,11 +317,13 @@ END_TEST
 
 /* Run a route's event phase on a request made here; *res and req->state are the caller's. */
 static enum phase_next event_phase(const struct handler *h, struct request *req,
-				   struct response *res, const char *param, const char *body)
+                                   struct response *res, const char *param, const char *body)
 {
 	memset(res, 0, sizeof(*res));
-	*req = (struct request){.param = param, .body = body, .body_len = body ? strlen(body) : 0,
-				.request_id = "unit-1"};
+	*req = (struct request){.param = param,
+	                        .body = body,
+	                        .body_len = body ? strlen(body) : 0,
+	                        .request_id = "unit-1"};
 	req->state = calloc(1, h->state_size);
 	ck_assert_ptr_nonnull(req->state);
 	return h->event(NULL, req, res);
@@ -360,9 +376,9 @@ int main(void)
 	tcase_add_test(tc, test_length_limits_count_characters);
 	tcase_add_test(tc, test_international_email_accepted);
 	tcase_add_loop_test(tc, test_blank_unicode_names_refused, 0,
-			    (int)(sizeof(blank_names) / sizeof(blank_names[0])));
+	                    (int)(sizeof(blank_names) / sizeof(blank_names[0])));
 	tcase_add_loop_test(tc, test_forbidden_characters_refused, 0,
-			    (int)(sizeof(forbidden_chars) / sizeof(forbidden_chars[0])));
+	                    (int)(sizeof(forbidden_chars) / sizeof(forbidden_chars[0])));
 	tcase_add_test(tc, test_visible_unicode_names_accepted);
 	tcase_add_test(tc, test_unicode_whitespace_trimmed);
 	tcase_add_test(tc, test_email_composed);

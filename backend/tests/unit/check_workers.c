@@ -190,7 +190,7 @@ START_TEST(test_a_job_waiting_too_long_is_expired_at_its_deadline_by_the_reaper)
 		/* At the bound, not when the busy job ends (not before the gate opens). */
 		ck_assert_int_ge(atomic_load(&waiting[i].ms), 290);
 		ck_assert_msg(atomic_load(&waiting[i].ms) < 5000, "expired after %d ms",
-			      atomic_load(&waiting[i].ms));
+		              atomic_load(&waiting[i].ms));
 	}
 	ck_assert_int_eq(atomic_load(&busy->running), 1);
 	open_gate(busy);
