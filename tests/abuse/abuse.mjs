@@ -337,6 +337,7 @@ async function longInputs(a) {
 async function normalTraffic(a, total, concurrency) {
   const lat = [];
   let failures = 0;
+  const why = [];
   let next = 0;
   const paths = ['/health/live', '/api/users?limit=5', '/health/ready'];
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -345,12 +346,18 @@ async function normalTraffic(a, total, concurrency) {
       try {
         const r = await req(a, paths[i % paths.length], { timeout: 5000 });
         lat.push(r.ms);
-        if (r.status !== 200) failures++;
-      } catch { failures++; }
+        if (r.status !== 200) {
+          failures++;
+          why.push(`${paths[i % paths.length]} ${r.status}`);
+        }
+      } catch (e) {
+        failures++;
+        why.push(`${paths[i % paths.length]} ${e.code ?? e.message}`);
+      }
     }
   }));
   lat.sort((x, y) => x - y);
-  return { failures, max: lat[lat.length - 1] ?? Infinity, p50: lat[Math.floor(lat.length / 2)] ?? Infinity };
+  return { failures, why: why.slice(0, 5).join(', '), max: lat[lat.length - 1] ?? Infinity, p50: lat[Math.floor(lat.length / 2)] ?? Infinity };
 }
 
 async function slowloris(a, idleTimeout) {
@@ -366,7 +373,7 @@ async function slowloris(a, idleTimeout) {
   }, 500);
   const t = await normalTraffic(a, 300, 16);
   report.check('80 idle + 20 slow-header connections: 300 normal requests all 200',
-    t.failures === 0, `${t.failures} failed`);
+    t.failures === 0, `${t.failures} failed${t.why ? `: ${t.why}` : ''}`);
   report.check('normal requests stay fast meanwhile (max < 1 s)', t.max < 1000,
     `p50 ${t.p50.toFixed(1)} ms, max ${t.max.toFixed(1)} ms`);
   const deadline = t0 + (idleTimeout + 3) * 1000;
