@@ -7,6 +7,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_readable_checkout
+
 for tool in node redis-server redis-cli; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nodejs redis-server)"
 done

@@ -5,6 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_readable_checkout
+
 "$ROOT/scripts/install-deps.sh" --test
 if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules" ]; then
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)

@@ -6,6 +6,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
+require_readable_checkout
+
 for tool in node nginx redis-server redis-cli; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nodejs nginx-light redis-server)"
 done
