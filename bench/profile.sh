@@ -3,7 +3,7 @@
 # independent of whatever else the machine is doing, unlike CPU time.
 #   SCENARIO  a user-hit | b list-hit | c user-miss | d create | e health | f page (default a)
 # Starts a throwaway PostgreSQL + Redis, seeds PROFILE_USERS (20000) users, runs the backend under
-# valgrind --tool=callgrind, prepares the cache as scripts/bench.sh does, zeroes the counters,
+# valgrind --tool=callgrind, prepares the cache as bench/bench.sh does, zeroes the counters,
 # drives it with wrk for PROFILE_SECONDS (5) and prints instructions per request and the
 # functions with the most inclusive instructions per request. The callgrind file is kept in
 # bench/results/profile-<timestamp>/ for callgrind_annotate or kcachegrind.

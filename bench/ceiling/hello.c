@@ -1,4 +1,4 @@
-/* hello.c - the floor for scripts/bench.sh: libmicrohttpd answering every request with
+/* hello.c - the floor for bench/bench.sh: libmicrohttpd answering every request with
  * 200 {"status":"alive"} and doing nothing else. Whatever the backend spends per request
  * above this is its own work (routing, logging, metrics, Redis, PostgreSQL, JSON).
  *
