@@ -176,9 +176,9 @@ blocked_at() {
   echo "$path"
 }
 
-# require_access USER WHAT PATH: stop with a clear message when USER (who runs WHAT) cannot read
-# PATH (a directory: enter and list it). Only as root: nobody else switches users.
-require_access() {
+# access_problem USER WHAT PATH: print why USER (who runs WHAT) cannot read PATH (a directory:
+# enter and list it), or nothing when it can. Only as root: nobody else switches users.
+access_problem() {
   local user=$1 what=$2 path=$3 at
   [ "$(id -u)" -eq 0 ] || return 0
   id -u "$user" >/dev/null 2>&1 || return 0 # not installed yet: nothing runs as it
@@ -188,16 +188,35 @@ require_access() {
     runuser -u "$user" -- test -r "$path" 2>/dev/null && return 0
   fi
   at=$(blocked_at "$user" "$path")
-  die "$what runs as the user $user, who cannot read $path: $at is mode $(stat -c '%a, owner %U' "$at").
-  The stack never runs as root; make the path readable (chmod o+rx on $at and every directory
-  above the checkout) or put the checkout where other users can read it (e.g. /srv or /opt)."
+  echo "$what runs as the user $user, who cannot read $path: $at is mode $(stat -c '%a, owner %U' "$at")."
+}
+
+# require_access USER WHAT PATH...: stop with a clear message when USER cannot read a PATH.
+require_access() {
+  local user=$1 what=$2 path problems=''
+  shift 2
+  problems=$(for path in "$@"; do access_problem "$user" "$what" "$path"; done)
+  [ -z "$problems" ] || access_die "$problems"
 }
 
 # require_readable_checkout: every entry point that starts servers calls this first, so that a
 # checkout other users cannot read stops at once with the reason, whatever the entry point.
 require_readable_checkout() {
-  require_access postgres "PostgreSQL" "$ROOT"
-  require_access nobody "nginx (its worker processes)" "$ROOT/frontend/public"
+  local problems
+  problems=$(
+    access_problem postgres "PostgreSQL" "$ROOT"
+    access_problem nobody "nginx (its worker processes)" "$ROOT/frontend/public"
+  )
+  [ -z "$problems" ] || access_die "$problems"
+}
+
+# access_die PROBLEMS: the one message for a checkout or stack directory others cannot read.
+access_die() {
+  die "the servers of the stack cannot read what they need:
+  ${1//$'\n'/$'\n'  }
+  As root, the stack's servers run as these users, never as root. Make the path readable
+  (chmod o+rx on the directory named and on each one above the checkout) or put the checkout
+  where other users can read it (e.g. under /srv or /opt)."
 }
 
 # ---- a stack of one's own ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" 
 fi
 
 # Fixed order: cheap and fundamental first.
-ORDER=(unit integration fuzz abuse e2e k8s images)
+ORDER=(unit scripts integration fuzz abuse e2e k8s images)
 areas=("$@")
 [ ${#areas[@]} -gt 0 ] || areas=("${ORDER[@]}")
 
