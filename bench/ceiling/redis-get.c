@@ -14,16 +14,9 @@
  * from a pool), with the backend's 200 ms timeouts. A missing key answers 404, a Redis error 503,
  * both with an empty body, so that wrk counts them.
  */
-#include <microhttpd.h>
+#include "floor.h"
 #include <hiredis/hiredis.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 struct floor {
 	long redis_port;
@@ -114,52 +107,20 @@ out:
 	return ret;
 }
 
-static long arg(int argc, char **argv, int i, long def, long min, long max)
-{
-	char *end = NULL;
-	if (argc <= i)
-		return def;
-	long v = strtol(argv[i], &end, 10);
-	if (end == argv[i] || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "usage: redis-get PORT [THREADS [REDIS_PORT [KEY]]]\n");
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
-	long port = arg(argc, argv, 1, 8080, 1, 65535);
-	long threads = arg(argc, argv, 2, 4, 1, 64);
-	struct floor f = {.redis_port = arg(argc, argv, 3, 6379, 1, 65535),
+	const char *usage = "redis-get PORT [THREADS [REDIS_PORT [KEY]]]";
+	long port = floor_arg(argc, argv, 1, 8080, 1, 65535, usage);
+	long threads = floor_arg(argc, argv, 2, 4, 1, 64, usage);
+	struct floor f = {.redis_port = floor_arg(argc, argv, 3, 6379, 1, 65535, usage),
 	                  .key = argc > 4 ? argv[4] : "bench:floor"};
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	redisContext *probe = NULL;
-	sigset_t set;
-	int sig;
+	redisContext *probe = connect_redis(f.redis_port);
 
-	addr.sin_port = htons((uint16_t)port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	probe = connect_redis(f.redis_port);
 	if (probe == NULL) {
 		fprintf(stderr, "redis-get: no Redis on 127.0.0.1:%ld\n", f.redis_port);
 		return 1;
 	}
 	redisFree(probe);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-	    (uint16_t)port, NULL, NULL, handle, &f, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
-	if (d == NULL) {
-		fprintf(stderr, "redis-get: cannot listen on 127.0.0.1:%ld\n", port);
-		return 1;
-	}
-	sigwait(&set, &sig);
-	MHD_stop_daemon(d);
-	return 0;
+	return floor_serve("redis-get", MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, threads,
+	                   handle, &f);
 }
