@@ -16,20 +16,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **req_cls)
 {
-	static int started;
 	struct MHD_Response *response = cls; /* shared and never changed after start */
-	(void)url;
-	(void)method;
-	(void)version;
-	(void)upload_data;
-	if (*req_cls == NULL) {
-		*req_cls = &started;
+	if (!floor_ready(url, method, version, upload_data, upload_size, req_cls))
 		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	return MHD_queue_response(con, MHD_HTTP_OK, response);
 }
 

@@ -72,25 +72,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_size, void **req_cls)
 {
-	static int started;
 	const struct floor *f = cls;
 	struct MHD_Response *response = NULL;
 	char *body = NULL;
 	size_t len = 0;
 	unsigned int status;
 	enum MHD_Result ret = MHD_NO;
-	(void)url;
-	(void)method;
-	(void)version;
-	(void)upload_data;
-	if (*req_cls == NULL) {
-		*req_cls = &started;
+	if (!floor_ready(url, method, version, upload_data, upload_size, req_cls))
 		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	status = get(f, &body, &len);
 	response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (response == NULL) {
