@@ -138,15 +138,28 @@ pg_stop() {
   while running "$pid"; do sleep 0.1; done
 }
 
-# redis_start DIR PORT: a cache-only Redis on 127.0.0.1:PORT (no persistence).
+# redis_start DIR PORT [PASSWORD]: a cache-only Redis on 127.0.0.1:PORT (no persistence), from
+# DIR/redis.conf (mode 600: a password stays off command lines); `redis-server DIR/redis.conf`
+# starts it again the same way.
 redis_start() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 password=${3:-}
   mkdir -p "$dir"
   pid_alive "$dir/redis.pid" && return 0
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
-    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >/dev/null
+  (umask 077 && cat >"$dir/redis.conf" <<CONF
+bind 127.0.0.1
+port $port
+save ""
+appendonly no
+daemonize yes
+pidfile $dir/redis.pid
+logfile $dir/redis.log
+dir $dir
+${password:+requirepass $password}
+CONF
+  )
+  redis-server "$dir/redis.conf" >/dev/null
   for _ in $(seq 1 100); do
-    redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && return 0
+    REDISCLI_AUTH=$password redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
   die "Redis did not start on port $port (see $dir/redis.log)"
