@@ -16,7 +16,7 @@ export class Backend {
     this.deps = stack;
     this.extraEnv = env;
     this.bin = bin || BACKEND;
-    this.name = name || 'backend';
+    this.name = name || 'it'; // POD_NAME it-PORT, logs it-PORT.log
   }
   // port: a given one (a restart behind a proxy: { port: b.port }), else a free one.
   async start({ port, waitReady = true } = {}) {

@@ -1,7 +1,8 @@
 // PostgreSQL + Redis of a test file's own, on free loopback ports in a temporary directory,
 // started and stopped with the functions of scripts/lib.sh (stack_tmpdir, pg_start, redis_start,
 // ...), so that shell scripts and JS suites run the same servers the same way. No mocks.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,12 @@ export function lib(fn, ...args) {
   return execFileSync('bash', ['-c', `. "${ROOT}/scripts/lib.sh"; ${fn} "$@"`, 'lib', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
   });
+}
+// libAsync: the same without blocking the event loop (a workload keeps running meanwhile).
+export async function libAsync(fn, ...args) {
+  const { stdout } = await promisify(execFile)('bash', ['-c', `. "${ROOT}/scripts/lib.sh"; ${fn} "$@"`, 'lib', ...args],
+    { timeout: 120000, encoding: 'utf8' });
+  return stdout;
 }
 export const PGBIN = lib('printf "%s" "$PGBIN"');
 
