@@ -12,7 +12,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc make libc6-dev pkg-config \
-      libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev check \
+      libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev libunistring-dev check \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY backend/ backend/
@@ -31,7 +31,7 @@ FROM ${BASE_IMAGE} AS runtime
 # Only the shared libraries (no -dev packages, no compiler), no package lists left behind.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libmicrohttpd12 libpq5 libhiredis0.14 libjansson4 \
+      libmicrohttpd12 libpq5 libhiredis0.14 libjansson4 libunistring2 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
       /var/cache/debconf/*-old /var/lib/dpkg/*-old \
  && groupadd --gid 10001 app \

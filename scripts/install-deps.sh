@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RUNTIME=(build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev
+RUNTIME=(build-essential pkg-config libmicrohttpd-dev libpq-dev libhiredis-dev libjansson-dev libunistring-dev
   check postgresql redis-server redis-tools nginx-light curl iproute2)
 TEST=(clang libclang-rt-14-dev valgrind jq shellcheck yamllint chromium nodejs npm wrk
   buildah podman runc debootstrap uidmap busybox)

@@ -21,7 +21,21 @@
 #include "workers.h"
 
 #define PATH_LOG_MAX 200
-#define DISCARD_MAX (1024 * 1024)
+/*
+ * An oversized body is read and dropped up to this much (at least 4 MiB: more than the 1 MiB
+ * nginx lets through) before the 413, so that a proxy still sending it gets the answer instead
+ * of a broken pipe; a body announced or found larger than that is cut off.
+ */
+#define DRAIN_MIN (4 * 1024 * 1024)
+/*
+ * libmicrohttpd keeps the request line and headers in a per-connection pool and answers 414 or
+ * 431 itself, in HTML, when they overflow it. The pool is made larger than our own limits so
+ * that, up to its size, the JSON answers below are the ones sent. Its pages are touched only as
+ * bytes arrive.
+ */
+#define MHD_POOL_BYTES (128 * 1024)
+#define TARGET_MAX (32 * 1024)	/* request target, query included: 414 beyond */
+#define HEADERS_MAX (32 * 1024) /* all header names and values: 431 beyond */
 #define STACK_SIZE (256 * 1024) /* per connection thread; handlers recurse little */
 #define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -43,6 +57,8 @@ struct req_ctx {
 	struct timespec t0;
 	int too_large;
 	size_t discarded; /* body bytes dropped after the limit */
+	size_t target_len; /* request target as received, up to the first NUL byte */
+	uintptr_t target_end; /* where that NUL is, to tell a raw NUL from the end */
 	enum http_method method;
 	enum route_id route;
 	int status;
@@ -131,23 +147,44 @@ void response_error(struct response *res, const struct request *req, int status,
 /* ---- libmicrohttpd callbacks ---- */
 
 /*
- * Created on the first access-handler call, once the headers are in: libmicrohttpd calls the
- * completion callback only for requests the handler has seen, so a context made any earlier
- * (in the URI callback) would leak when it drops a request with malformed headers.
+ * Created in the URI callback, once the request line is in and before anything decodes it: from
+ * then on libmicrohttpd counts the request as the application's and calls the completion
+ * callback however the request ends (headers it refuses itself included), which frees it.
  */
-static struct req_ctx *ctx_create(struct http_server *srv, const char *url)
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
+	struct http_server *srv = cls;
 	struct req_ctx *ctx = calloc(1, sizeof(*ctx));
+	(void)con;
 	if (ctx == NULL)
 		return NULL;
 	ctx->srv = srv;
 	ctx->t0 = clock_now();
 	ctx->route = R_NONE;
-	size_t n = strlen(url);
-	memcpy(ctx->path, url, n > PATH_LOG_MAX ? PATH_LOG_MAX : n);
+	ctx->method = M_OTHER;
+	ctx->target_len = strlen(uri);
+	ctx->target_end = (uintptr_t)(uri + ctx->target_len);
 	atomic_fetch_add(&srv->in_flight, 1);
 	atomic_fetch_add(&srv->app->metrics->in_flight, 1);
 	return ctx;
+}
+
+/*
+ * The path for the access log. The request line lies in one buffer, the target ending where
+ * libmicrohttpd cut off the version: a NUL before that was sent by the client, and the log
+ * shows it as %00 followed by what came after it, never the shorter path alone.
+ */
+static int set_path(struct req_ctx *ctx, const char *url, const char *version)
+{
+	size_t n = strlen(url);
+	int raw_nul = version[0] != '\0' && ctx->target_end + 1 != (uintptr_t)version;
+	memcpy(ctx->path, url, n > PATH_LOG_MAX ? PATH_LOG_MAX : n);
+	if (raw_nul) {
+		const char *rest = (const char *)ctx->target_end + 1;
+		snprintf(ctx->path + strlen(ctx->path), sizeof(ctx->path) - strlen(ctx->path),
+			 "%%00%.*s", (int)strnlen(rest, PATH_LOG_MAX), rest);
+	}
+	return raw_nul;
 }
 
 /*
@@ -296,7 +333,7 @@ static enum MHD_Result send_response(struct MHD_Connection *con, struct app *app
 	}
 	set_cors(r, app, ctx->method, allow ? allow : "");
 	/* While draining, move keep-alive clients to other replicas. */
-	if (atomic_load(&app->shutting_down))
+	if (atomic_load(&app->shutting_down) || res->close)
 		add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ctx->status = res->status;
 	ctx->cache = res->cache;
@@ -330,11 +367,20 @@ static void assign_request_id(struct http_server *srv, struct MHD_Connection *co
 	out[9 + len] = '\0';
 }
 
+static size_t drain_limit(const struct app *app)
+{
+	size_t four = 4 * (size_t)app->cfg.max_body_bytes;
+	return four > DRAIN_MIN ? four : DRAIN_MIN;
+}
+
 struct framing {
 	int content_lengths; /* Content-Length headers seen */
 	int lengths_differ;
+	int transfer_encodings; /* Transfer-Encoding headers seen */
+	size_t header_bytes;
 	const char *content_length;
 	const char *transfer_encoding;
+	const char *expect;
 };
 
 static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -342,25 +388,44 @@ static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const
 {
 	struct framing *f = cls;
 	(void)kind;
+	f->header_bytes += strlen(key) + strlen(value) + 4;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		if (f->content_lengths++ > 0 && strcmp(value, f->content_length) != 0)
 			f->lengths_differ = 1;
 		f->content_length = value;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encodings++;
 		f->transfer_encoding = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0) {
+		f->expect = value;
 	}
 	return MHD_YES;
 }
 
 /*
- * First call for a request: the headers are in. Refuse what could frame the body two ways
- * (the raw material of request smuggling behind a proxy) and announced oversized bodies.
+ * First call for a request: the headers are in. Refuse what libmicrohttpd would read another
+ * way than a proxy might (it frames by the first Transfer-Encoding or Content-Length header:
+ * the raw material of request smuggling), targets and headers over our limits, and announced
+ * oversized bodies (413; *drain says whether to read and drop the body first).
  * Returns the status to answer with, or 0 to go on.
  */
-static int check_framing(struct MHD_Connection *con, const struct app *app, const char **msg)
+static int check_framing(struct MHD_Connection *con, const struct app *app,
+			 const struct req_ctx *ctx, const char **msg, int *drain)
 {
 	struct framing f = {0};
 	MHD_get_connection_values(con, MHD_HEADER_KIND, collect_framing, &f);
+	if (ctx->target_len > TARGET_MAX) {
+		*msg = "request target too long";
+		return 414;
+	}
+	if (f.header_bytes > HEADERS_MAX) {
+		*msg = "request headers too large";
+		return 431;
+	}
+	if (f.transfer_encodings > 1) {
+		*msg = "repeated Transfer-Encoding headers";
+		return 400;
+	}
 	if (f.transfer_encoding != NULL && f.content_length != NULL) {
 		*msg = "Content-Length and Transfer-Encoding must not both be sent";
 		return 400;
@@ -373,9 +438,12 @@ static int check_framing(struct MHD_Connection *con, const struct app *app, cons
 		*msg = "only the chunked transfer coding is supported";
 		return 501;
 	}
-	if (f.content_length != NULL &&
-	    strtoull(f.content_length, NULL, 10) > (unsigned long long)app->cfg.max_body_bytes) {
+	unsigned long long length =
+		f.content_length != NULL ? strtoull(f.content_length, NULL, 10) : 0;
+	if (length > (unsigned long long)app->cfg.max_body_bytes) {
 		*msg = NULL; /* the 413 message names the limit */
+		/* A client waiting for 100 Continue has not sent the body: answer now. */
+		*drain = length <= drain_limit(app) && f.expect == NULL;
 		return 413;
 	}
 	return 0;
@@ -407,6 +475,7 @@ static enum MHD_Result reject_too_large(struct MHD_Connection *con, struct app *
 	char msg[64];
 	snprintf(msg, sizeof(msg), "request body exceeds %d bytes", app->cfg.max_body_bytes);
 	response_error(&res, req, 413, msg, NULL);
+	res.close = 1;
 	return send_response(con, app, ctx, &res, NULL);
 }
 
@@ -446,19 +515,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct req_ctx *ctx = *req_cls;
 	struct response res = {0};
 	const char *msg = NULL;
-	(void)version;
 
-	if (ctx == NULL) {
-		if ((*req_cls = ctx = ctx_create(srv, url)) == NULL)
-			return MHD_NO;
+	if (ctx == NULL) /* the URI callback could not allocate */
+		return MHD_NO;
+	if (ctx->method == M_OTHER && ctx->request_id[0] == '\0') {
+		int drain = 0;
 		ctx->method = router_method(method);
 		assign_request_id(srv, con, ctx);
 		struct request first = {.path = url, .request_id = ctx->request_id, .conn = con};
-		int status = check_framing(con, app, &msg);
+		int status = set_path(ctx, url, version) ? 400 : 0;
+		msg = "request target contains a NUL byte";
+		if (status == 0)
+			status = check_framing(con, app, ctx, &msg, &drain);
+		if (status == 413 && drain) {
+			ctx->too_large = 1; /* read and drop the body, then answer */
+			return MHD_YES;
+		}
 		if (status == 413)
 			return reject_too_large(con, app, ctx, &first);
 		if (status != 0) {
 			response_error(&res, &first, status, msg, NULL);
+			res.close = 1;
 			return send_response(con, app, ctx, &res, NULL);
 		}
 		return MHD_YES; /* queue on a later call: keeps the connection alive */
@@ -468,14 +545,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	struct request req = {.path = url, .request_id = ctx->request_id, .conn = con};
 	if (*upload_size != 0) {
 		/*
-		 * Past the limit (a chunked body announces no length), keep reading and dropping
-		 * so that the 413 can be sent once the body ends; a client that goes on for much
-		 * longer is cut off.
+		 * Past the limit (announced, or found while reading a chunked body), keep reading
+		 * and dropping so that the 413 can be sent once the body ends (libmicrohttpd
+		 * queues no answer in the middle of a body); a client that goes on beyond the
+		 * drain limit is cut off.
 		 */
 		if (!ctx->too_large &&
 		    append_body(ctx, upload_data, *upload_size, (size_t)app->cfg.max_body_bytes) != 0)
 			ctx->too_large = 1;
-		if (ctx->too_large && (ctx->discarded += *upload_size) > DISCARD_MAX)
+		if (ctx->too_large && (ctx->discarded += *upload_size) > drain_limit(app))
 			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
@@ -563,6 +641,8 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		(struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)MHD_POOL_BYTES,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_EXTERNAL_LOGGER,
 		on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_STACK_SIZE,
 		(size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0), MHD_OPTION_THREAD_POOL_SIZE,

@@ -35,6 +35,7 @@ struct response {
 	int retry_after_s;     /* > 0: Retry-After header */
 	char location[64];     /* non-empty: Location header */
 	char link[160];        /* non-empty: Link header */
+	int close;             /* send Connection: close and end the connection */
 	struct cache_gen gen;  /* read with the cache lookup, for the store after a miss */
 };
 

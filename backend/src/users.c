@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "app.h"
 #include "cache.h"
@@ -22,9 +25,16 @@
 
 static const struct db_statement q_get = {0, "users_get",
 					  "SELECT " COLUMNS " FROM users WHERE id = $1", 1, 1};
+/*
+ * The fifth column, the same on every row, is the smallest id at or above $1: NULL when $1 is
+ * above every id (the page is the first page), $1 itself when that user exists (a page a Link
+ * header points at), something else for a gap. It decides under which key the page is cached.
+ */
 static const struct db_statement q_list = {
-	1, "users_list", "SELECT " COLUMNS " FROM users WHERE id < $1 ORDER BY id DESC LIMIT $2", 2,
-	1};
+	1, "users_list",
+	"SELECT " COLUMNS ", (SELECT min(id) FROM users WHERE id >= $1) FROM users WHERE id < $1 "
+	"ORDER BY id DESC LIMIT $2",
+	2, 1};
 static const struct db_statement q_insert = {
 	2, "users_insert", "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING " COLUMNS, 2,
 	0};
@@ -46,11 +56,6 @@ __attribute__((format(printf, 3, 4))) static void fail(struct user_error *err, c
 	va_end(ap);
 }
 
-static int is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 /* Control characters: C0, DEL, and C1 (U+0080..U+009F, encoded C2 80..C2 9F). */
 static int has_control(const unsigned char *s)
 {
@@ -58,6 +63,39 @@ static int has_control(const unsigned char *s)
 		if (*s < 0x20 || *s == 0x7f || (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f))
 			return 1;
 	return 0;
+}
+
+/*
+ * Text is judged by code point, with libunistring's Unicode tables: jansson has already
+ * refused invalid UTF-8, so a decoding error here only means "not ours to accept".
+ */
+static int next_cp(const char *s, size_t n, ucs4_t *cp)
+{
+	int len = u8_mbtouc(cp, (const uint8_t *)s, n);
+	return len > 0 ? len : 1;
+}
+
+/* Renders as nothing: White_Space (U+00A0, U+2000..U+200A, U+3000, ...) or default-ignorable
+ * (U+200B..U+200F, U+2060, U+FEFF, U+3164, variation selectors, ...). */
+static int invisible(ucs4_t c)
+{
+	return uc_is_property_white_space(c) || uc_is_property_default_ignorable_code_point(c);
+}
+
+/*
+ * Never in stored text: controls (Cc), format characters (Cf: bidirectional embeddings,
+ * overrides and isolates, U+200B, U+2060, U+FEFF, ...) except the zero-width non-joiner and
+ * joiner that Persian, Indic scripts and emoji sequences need, line and paragraph separators
+ * (Zl, Zp) and noncharacters.
+ */
+static int forbidden(ucs4_t c)
+{
+	if (c == 0x200c || c == 0x200d)
+		return 0;
+	return uc_is_general_category_withtable(c, UC_CATEGORY_MASK_Cc | UC_CATEGORY_MASK_Cf |
+							   UC_CATEGORY_MASK_Zl |
+							   UC_CATEGORY_MASK_Zp) ||
+	       uc_is_property_not_a_character(c) || c == 0xfffd;
 }
 
 /* Code points in valid UTF-8 (jansson has already rejected invalid UTF-8). */
@@ -69,26 +107,52 @@ static size_t utf8_len(const char *s)
 	return n;
 }
 
-/* Copy s without leading and trailing whitespace into dst; -1 if it does not fit. */
+/* Copy s without leading and trailing Unicode White_Space into dst; -1 if it does not fit. */
 static int trim_copy(const char *s, char *dst, size_t size)
 {
-	while (is_space((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && is_space((unsigned char)s[n - 1]))
-		n--;
-	if (n >= size)
+	size_t n = strlen(s), start = 0, end = 0;
+	ucs4_t c;
+
+	while (start < n) {
+		int len = next_cp(s + start, n - start, &c);
+		if (!uc_is_property_white_space(c))
+			break;
+		start += (size_t)len;
+	}
+	/* end: just past the last code point that is not White_Space. */
+	for (size_t i = start; i < n;) {
+		int len = next_cp(s + i, n - i, &c);
+		i += (size_t)len;
+		if (!uc_is_property_white_space(c))
+			end = i;
+	}
+	if (end < start)
+		end = start;
+	if (end - start >= size)
 		return -1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
+	memcpy(dst, s + start, end - start);
+	dst[end - start] = '\0';
 	return 0;
 }
 
-/* The checks every text field shares: present after trimming, and not too long. */
+/* The checks every text field shares: something visible, nothing forbidden, not too long. */
 static int check_text(const char *field, const char *value, size_t max_chars,
 		      struct user_error *err)
 {
-	if (value[0] == '\0') {
+	size_t n = strlen(value);
+	int visible = 0;
+	ucs4_t c;
+
+	for (size_t i = 0; i < n;) {
+		i += (size_t)next_cp(value + i, n - i, &c);
+		if (forbidden(c)) {
+			fail(err, field, "%s must not contain control, format or invisible characters",
+			     field);
+			return -1;
+		}
+		visible |= !invisible(c);
+	}
+	if (!visible) {
 		fail(err, field, "%s must not be blank", field);
 		return -1;
 	}
@@ -101,13 +165,7 @@ static int check_text(const char *field, const char *value, size_t max_chars,
 
 int users_check_name(const char *name, struct user_error *err)
 {
-	if (check_text("name", name, USERS_NAME_MAX, err) != 0)
-		return -1;
-	if (has_control((const unsigned char *)name)) {
-		fail(err, "name", "name must not contain control characters");
-		return -1;
-	}
-	return 0;
+	return check_text("name", name, USERS_NAME_MAX, err);
 }
 
 static int valid_domain(const char *d)
@@ -128,6 +186,19 @@ static int valid_domain(const char *d)
 	return 1;
 }
 
+/* Any White_Space or default-ignorable code point: an address never contains one. */
+static int has_invisible(const char *s)
+{
+	size_t n = strlen(s);
+	ucs4_t c;
+	for (size_t i = 0; i < n;) {
+		i += (size_t)next_cp(s + i, n - i, &c);
+		if (invisible(c))
+			return 1;
+	}
+	return 0;
+}
+
 int users_check_email(const char *email, struct user_error *err)
 {
 	if (check_text("email", email, USERS_EMAIL_MAX, err) != 0)
@@ -135,14 +206,34 @@ int users_check_email(const char *email, struct user_error *err)
 	const char *at = strchr(email, '@');
 	int ok = at != NULL && strchr(at + 1, '@') == NULL && at > email &&
 		 (size_t)(at - email) <= USERS_LOCAL_MAX &&
-		 !has_control((const unsigned char *)email) && valid_domain(at + 1);
-	for (const char *p = email; ok && *p; p++)
-		if (is_space((unsigned char)*p))
-			ok = 0;
+		 !has_control((const unsigned char *)email) && !has_invisible(email) &&
+		 valid_domain(at + 1);
 	if (!ok) {
 		fail(err, "email", "email must be a valid address like name@example.com");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Canonical composition (NFC), in place: "é" typed as e + U+0301 and as U+00E9 is one address,
+ * so the unique index sees one. -1 when the result does not fit.
+ */
+static int compose(char *s, size_t size)
+{
+	size_t len = size - 1;
+	char out[USERS_EMAIL_MAX * 4 + 1];
+	uint8_t *r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, strlen(s), (uint8_t *)out,
+				  &len);
+	if (r == NULL)
+		return -1;
+	if (r != (uint8_t *)out || len >= size) {
+		if (r != (uint8_t *)out)
+			free(r);
+		return -1;
+	}
+	memcpy(s, out, len);
+	s[len] = '\0';
 	return 0;
 }
 
@@ -199,6 +290,10 @@ int users_parse(const char *body, size_t len, struct user_input *in, struct user
 	if (take_string(obj, "email", in->email, sizeof(in->email), USERS_EMAIL_MAX, err) != 0 ||
 	    users_check_email(in->email, err) != 0)
 		goto out;
+	if (compose(in->email, sizeof(in->email)) != 0) {
+		fail(err, "email", "email must be at most %d characters", USERS_EMAIL_MAX);
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(obj);
@@ -370,6 +465,29 @@ static void serve_cached_page(struct response *res, long long limit, char *store
 	response_body(res, 200, stored, len - skip);
 }
 
+/*
+ * The key a page is stored under, or NULL when it is not stored. Only one key per distinct page,
+ * so that no client can grow the cache with equivalent queries: no before and any before above
+ * every id share the first page's key; a before naming an existing user keeps its own; a before
+ * in a gap left by a delete, or below every id, is served from PostgreSQL and not stored.
+ */
+static const char *page_key(const PGresult *rows, const char *before_s, long long limit,
+			    long long before, char *key, size_t size)
+{
+	if (before_s != NULL) {
+		if (PQntuples(rows) == 0)
+			return NULL;
+		if (!PQgetisnull(rows, 0, 4)) {
+			if (strtoll(PQgetvalue(rows, 0, 4), NULL, 10) != before)
+				return NULL;
+		} else {
+			before = INT64_MAX;
+		}
+	}
+	snprintf(key, size, "list:%lld:%lld", limit, before);
+	return key;
+}
+
 void users_list(struct app *app, const struct request *req, struct response *res)
 {
 	const char *limit_s = request_query(req, "limit");
@@ -409,15 +527,18 @@ void users_list(struct app *app, const struct request *req, struct response *res
 	if (n == limit)
 		snprintf(next, sizeof(next), "%s", PQgetvalue(rows, n - 1, 0));
 	body = users_encode(rows, 1, &len);
-	PQclear(rows);
 	if (body == NULL) {
+		PQclear(rows);
 		response_error(res, req, 500, "internal error", NULL);
 		return;
 	}
-	if (res->cache == CACHE_MISS && asprintf(&stored, "%s\n%s", next, body) >= 0) {
-		cache_put(app->cache, &res->gen, key, stored, strlen(stored));
+	const char *store_key = page_key(rows, before_s, limit, before, key, sizeof(key));
+	if (res->cache == CACHE_MISS && store_key != NULL &&
+	    asprintf(&stored, "%s\n%s", next, body) >= 0) {
+		cache_put(app->cache, &res->gen, store_key, stored, strlen(stored));
 		free(stored);
 	}
+	PQclear(rows);
 	set_link(res, limit, next);
 	response_body(res, 200, body, len);
 }

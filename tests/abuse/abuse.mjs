@@ -10,12 +10,18 @@
 //  8. rolling restart of two backends behind nginx under load: zero failed requests
 //  9. secrets (DB_PASSWORD, REDIS_PASSWORD) never appear in logs, errors, /metrics, /health
 //
+// The status-code cases (1, 2 and the stress parameters of 7) run twice: direct, and through
+// nginx rendered from the real template (frontend/nginx/render.sh) in front of the same
+// backend, where nginx's own refusals must be JSON too.
+//
 // Backends are the sanitizer build (BACKEND_BIN overrides); any sanitizer report fails.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deps, Backend, Nginx, Report, request, raw, hold, sleep, ROOT, PGBIN } from './lib.mjs';
+import { connect } from 'node:net';
+import { Deps, Backend, Nginx, Report, request, raw, hold, sleep, freePort, parseResponses, ROOT, PGBIN } from './lib.mjs';
+import { Frontend } from '../lib/frontend.mjs';
 
 const report = new Report('abuse');
 const SECRET_DB = `dbpw-CANARY-${randomBytes(6).toString('hex')}`;
@@ -25,6 +31,7 @@ const seen = []; // every response body and header block, for the secret scan
 
 const deps = new Deps({ redisPassword: SECRET_REDIS });
 const backends = [];
+const frontends = [];
 let nginx;
 
 function remember(r) {
@@ -47,8 +54,20 @@ async function access(b, requestId) {
   }
 }
 
+// A backend reached through nginx: same checks, nginx's port. `exp(direct, nginx)` gives the
+// status expected on each path where nginx answers differently (it normalises what it forwards).
+function through(fe, a) {
+  return { name: 'nginx', via: 'nginx', port: fe.port, url: fe.url, running: () => a.running() };
+}
+const expect = (a) => (direct, nginx = direct) => (a.via === 'nginx' ? nginx : direct);
+const jsonError = (r) => /^application\/json/.test(first(r).headers?.['content-type'] || '') &&
+  typeof JSON.parse(first(r).body || 'null')?.error === 'string';
+
 async function malformed(a) {
-  report.section('malformed HTTP');
+  const via = a.via || 'direct';
+  const exp = expect(a);
+  report.section(`malformed HTTP (${via})`);
+  const check = (name, ...rest) => report.check(via === 'direct' ? name : `[${via}] ${name}`, ...rest);
   const H = 'Host: t\r\n';
   const post = (headers, body = '') => `POST /api/users HTTP/1.1\r\n${H}${headers}\r\n${body}`;
   const email = (tag) => `${tag}-${randomBytes(3).toString('hex')}@example.com`;
@@ -62,7 +81,7 @@ async function malformed(a) {
     const body = userBody(e);
     const len = (v) => (v === 'exact' ? Buffer.byteLength(body) : v);
     const r = await rawTo(a, post(`Content-Length: ${len(first_)}\r\nContent-Length: ${len(second)}\r\nConnection: close\r\n`, body), { timeout: 1500 });
-    report.check(`conflicting Content-Length ${len(first_)} then ${len(second)}: 400, nothing created`,
+    check(`conflicting Content-Length ${len(first_)} then ${len(second)}: 400, nothing created`,
       status(r) === 400 && created(e) === 0, `got ${status(r)}, rows created: ${created(e)}`);
   }
   // Content-Length and Transfer-Encoding together: RFC 9112 6.1 lets a server use the chunked
@@ -75,14 +94,55 @@ async function malformed(a) {
     const r = await rawTo(a, post('Content-Length: 3\r\nTransfer-Encoding: chunked\r\n', chunked) +
       `GET /health/live HTTP/1.1\r\n${H}\r\n`, { timeout: 1500 });
     const ok = status(r) === 400 || (r.responses.length === 1 && r.end !== 'timeout');
-    report.check('Content-Length with Transfer-Encoding: 400, or chunked and the connection closed', ok,
+    check('Content-Length with Transfer-Encoding: 400, or chunked and the connection closed', ok,
       `responses: ${r.responses.map((x) => x.status).join(',')}; connection ${r.end === 'timeout' ? 'kept open' : 'closed'}`);
   }
   // A transfer coding the server does not implement: 501 (or 400) at once, not a hang.
   for (const te of ['identity', 'gzip, chunked']) {
     const r = await rawTo(a, post(`Transfer-Encoding: ${te}\r\nContent-Length: 2\r\n`, '{}'), { timeout: 1500 });
-    report.check(`Transfer-Encoding: ${te}: 400 or 501 within 1.5 s`, [400, 501].includes(status(r)),
+    check(`Transfer-Encoding: ${te}: 400 or 501 within 1.5 s`, [400, 501].includes(status(r)),
       `got ${status(r)} after ${r.ms.toFixed(0)} ms`);
+  }
+  // libmicrohttpd's framing, NUL bytes and limits: the backend's own (nginx normalises these
+  // before they reach it), checked direct.
+  if (via === 'direct') {
+    // Repeated Transfer-Encoding, in any order or split: libmicrohttpd frames by the first one,
+    // a proxy may use another. 400 at once, never left waiting for the idle timeout.
+    for (const tes of [['chunked', 'chunked'], ['identity', 'chunked'], ['chunked', 'identity'], ['gzip', 'chunked']]) {
+      const e = email('dupte');
+      const body = userBody(e);
+      const chunked = `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+      const r = await rawTo(a, post(tes.map((t) => `Transfer-Encoding: ${t}\r\n`).join(''), chunked), { timeout: 1500 });
+      report.check(`Transfer-Encoding: ${tes.join(' then ')}: 400 JSON at once, nothing created`,
+        status(r) === 400 && first(r).body.startsWith('{"error"') && created(e) === 0,
+        `got ${status(r)} after ${r.ms.toFixed(0)} ms, rows created: ${created(e)}`);
+    }
+    // A raw NUL in the request target would cut the C string short: /health/live\0x must not be
+    // served as /health/live, nor logged as it.
+    for (const target of ['/health/live\x00/x', '/api/users/1\x00', '/api/users\x00?limit=1']) {
+      const id = `nul-${randomBytes(3).toString('hex')}`;
+      const r = await rawTo(a, Buffer.from(`GET ${target} HTTP/1.1\r\n${H}X-Request-ID: ${id}\r\nConnection: close\r\n\r\n`, 'latin1'), { timeout: 1500 });
+      const line = await access(a, id);
+      report.check(`raw NUL in ${JSON.stringify(target)}: 400 JSON, logged with %00`,
+        status(r) === 400 && first(r).body.includes(id) && line?.path?.includes('%00'),
+        `got ${status(r)} ${first(r).body?.slice(0, 80)}; log path ${JSON.stringify(line?.path)}`);
+    }
+    // Limits that libmicrohttpd used to answer in HTML: now ours, in JSON with the request id.
+    for (const [name, data, want] of [
+      ['40 KiB request target', `GET /${'a'.repeat(40000)} HTTP/1.1\r\n${H}X-Request-ID: big-target\r\n\r\n`, 414],
+      ['40 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Request-ID: big-header\r\nX-Big: ${'a'.repeat(40000)}\r\n\r\n`, 431],
+    ]) {
+      const r = await rawTo(a, data, { timeout: 2000 });
+      report.check(`${name}: ${want} JSON with the request id`,
+        status(r) === want && /^application\/json/.test(first(r).headers?.['content-type'] || '') && /"request_id":"big-/.test(first(r).body),
+        `got ${status(r)} ${first(r).headers?.['content-type']} ${first(r).body?.slice(0, 80)}`);
+    }
+    // A 16 KiB chunk extension: libmicrohttpd skips it; the request is judged on its body.
+    {
+      const body = userBody(email('chunkext'));
+      const r = await rawTo(a, post('Transfer-Encoding: chunked\r\n', `${Buffer.byteLength(body).toString(16)};x=${'e'.repeat(16384)}\r\n${body}\r\n0\r\n\r\n`), { timeout: 2000 });
+      report.check('16 KiB chunk extension: answered, not 5xx', status(r) === 201, `got ${status(r)}`);
+    }
   }
   const table = [
     ['Content-Length: 46, 5', post('Content-Length: 46, 5\r\n', userBody(email('list'))), [400]],
@@ -94,17 +154,21 @@ async function malformed(a) {
     ['negative chunk size', post('Transfer-Encoding: chunked\r\n', '-5\r\nabc\r\n0\r\n\r\n'), [400]],
     ['chunk size overflow', post('Transfer-Encoding: chunked\r\n', 'fffffffffffffffffffff\r\nabc\r\n0\r\n\r\n'), [400, 413]],
     ['chunk without CRLF', post('Transfer-Encoding: chunked\r\n', '3\r\nabcdef0\r\n\r\n'), [400]],
-    ['header line without colon', `GET /health/live HTTP/1.1\r\n${H}NoColonHere\r\n\r\n`, [400]],
-    ['100 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(100000)}\r\n\r\n`, [431, 400]],
+    // nginx drops an invalid header line (ignore_invalid_headers) and forwards the rest.
+    ['header line without colon', `GET /health/live HTTP/1.1\r\n${H}NoColonHere\r\n\r\n`, exp([400], [200])],
+    // nginx refuses a header over its 8 KiB buffers with 400 (JSON on the API's paths).
+    ['100 KiB header', `GET /health/live HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(100000)}\r\n\r\n`, exp([431], [400])],
     ['5000 headers', `GET /health/live HTTP/1.1\r\n${H}${Array.from({ length: 5000 }, (_, i) => `X-H${i}: v\r\n`).join('')}\r\n`, [431, 400]],
     ['method FOO', `FOO /api/users HTTP/1.1\r\n${H}\r\n`, [405]],
     ['method TRACE', `TRACE /api/users HTTP/1.1\r\n${H}\r\n`, [405]],
     ['method CONNECT', `CONNECT 127.0.0.1:5432 HTTP/1.1\r\n${H}\r\n`, [400, 404, 405]],
-    ['lower-case method', `get /api/users HTTP/1.1\r\n${H}\r\n`, [405]],
+    // nginx takes only upper-case method tokens: 400 before any location.
+    ['lower-case method', `get /api/users HTTP/1.1\r\n${H}\r\n`, exp([405], [400])],
     ['control bytes in method', `G\x01T /api/users HTTP/1.1\r\n${H}\r\n`, [400, 405]],
     ['10 KiB method', `${'A'.repeat(10000)} /api/users HTTP/1.1\r\n${H}\r\n`, [400, 405, 414, 431]],
     ['version HTTP/1.x', `GET /health/live HTTP/1.x\r\n${H}\r\n`, [400]],
-    ['no version', `GET /health/live\r\n${H}\r\n`, [400]],
+    // nginx reads a line without a version as HTTP/0.9: the body alone, then it closes.
+    ['no version', `GET /health/live\r\n${H}\r\n`, exp([400], ['eof'])],
     ['version FOO/1.1', `GET /health/live FOO/1.1\r\n${H}\r\n`, [400]],
     // Well-formed but unsupported: 505 is the answer RFC 9110 15.6.6 prescribes.
     ['version HTTP/2.0', `GET /health/live HTTP/2.0\r\n${H}\r\n`, [505]],
@@ -113,68 +177,161 @@ async function malformed(a) {
   ];
   for (const [name, data, want] of table) {
     const r = await rawTo(a, Buffer.from(data, 'latin1'), { timeout: 2000 });
-    report.check(`${name}: ${want.join(' or ')}`, want.includes(status(r)), `got ${status(r)}`);
+    check(`${name}: ${want.join(' or ')}`, want.includes(status(r)), `got ${status(r)}`);
+    // JSON when nginx saw an API path: in the first 8 KiB of the line (its header buffer).
+    const target = data.slice(0, 8000).split(' ')[1] || '';
+    if (via === 'nginx' && typeof status(r) === 'number' && status(r) >= 400 && /^\/(api|health)/.test(target)) {
+      check(`${name}: the error is JSON`, jsonError(r), `${first(r).headers?.['content-type']}: ${first(r).body?.slice(0, 60)}`);
+    }
   }
   // Body limits: announced (413 before reading it) and chunked (counted while reading).
   {
     const r = await rawTo(a, post('Content-Length: 70000\r\nExpect: 100-continue\r\n'), { timeout: 2000 });
-    report.check('announced body over MAX_BODY_BYTES: 413 JSON, no 100 Continue',
+    check('announced body over MAX_BODY_BYTES: 413 JSON, no 100 Continue',
       status(r) === 413 && first(r).body.startsWith('{"error"') && !r.raw.toString('latin1').includes('100 Continue'),
       `got ${status(r)} ${first(r).body?.slice(0, 60)}`);
     const chunk = `1000\r\n${'x'.repeat(4096)}\r\n`;
     const r2 = await rawTo(a, post('Transfer-Encoding: chunked\r\n', chunk.repeat(20) + '0\r\n\r\n'), { timeout: 3000 });
-    report.check('chunked body over MAX_BODY_BYTES: 413', status(r2) === 413,
+    check('chunked body over MAX_BODY_BYTES: 413', status(r2) === 413,
       `got ${status(r2)} (${r2.raw.length} bytes, connection ${r2.end})`);
   }
   // After all that, the server is still there.
   const live = await req(a, '/health/live');
-  report.check('server still answers after malformed input', live.status === 200 && a.running());
+  check('server still answers after malformed input', live.status === 200 && a.running());
+}
+
+// A client that keeps sending its body, as nginx does, and reads whatever comes back.
+function sendBody(port, head, total, { piece = 16384, timeout = 8000 } = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const sock = connect({ host: '127.0.0.1', port });
+    const chunks = [];
+    let sent = 0;
+    let done = false;
+    const finish = (end) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const buf = Buffer.concat(chunks);
+      resolve({ end, sent, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
+    };
+    const timer = setTimeout(() => finish('timeout'), timeout);
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('end', () => finish('eof'));
+    sock.on('error', (e) => finish(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : e.code || 'error'));
+    const pump = () => {
+      while (!done && sent < total) {
+        const n = Math.min(piece, total - sent);
+        sent += n;
+        if (!sock.write(Buffer.alloc(n, 'x'))) return sock.once('drain', pump);
+      }
+    };
+    sock.on('connect', () => { sock.write(head); pump(); });
+  });
+}
+
+async function bodyLimits(a) {
+  report.section('bodies over MAX_BODY_BYTES (65536): the 413 reaches the client');
+  const H = 'Host: t\r\nContent-Type: application/json\r\n';
+  const cases = [
+    ['POST, Content-Length, one byte over', 'POST /api/users', 65537],
+    ['PUT, Content-Length, one byte over', 'PUT /api/users/1', 65537],
+    ['POST, Content-Length, 1 MB', 'POST /api/users', 1000000],
+    ['PUT, Content-Length, 3 MB', 'PUT /api/users/1', 3000000],
+  ];
+  for (const [name, line, total] of cases) {
+    const r = await sendBody(a.port, `${line} HTTP/1.1\r\n${H}Content-Length: ${total}\r\n\r\n`, total);
+    report.check(`${name}, sent while answered: 413 JSON, Connection: close`,
+      status(r) === 413 && first(r).body.startsWith('{"error"') && first(r).headers.connection === 'close',
+      `got ${status(r)} (${r.end}, ${r.sent} bytes sent)`);
+  }
+  for (const [name, line, total] of [['POST, chunked, one byte over', 'POST /api/users', 65537], ['PUT, chunked, 1 MB', 'PUT /api/users/1', 1000000]]) {
+    const piece = 4096;
+    const n = Math.ceil(total / piece);
+    const chunks = Array.from({ length: n }, (_, i) => { const len = i < n - 1 ? piece : total - piece * (n - 1); return `${len.toString(16)}\r\n${'x'.repeat(len)}\r\n`; });
+    const r = await rawTo(a, `${line} HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${chunks.join('')}0\r\n\r\n`, { timeout: 8000 });
+    report.check(`${name}: 413 JSON`, status(r) === 413 && first(r).body.startsWith('{"error"'), `got ${status(r)} (${r.end})`);
+  }
+  // Far over: the server stops reading at the drain limit (4 MiB here) and closes.
+  {
+    const r = await sendBody(a.port, `POST /api/users HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n`, 1 << 30, { timeout: 15000 });
+    report.check('chunked body far over the limit: cut off after a few MiB, not read to 1 GiB',
+      r.end !== 'timeout' && r.sent < 64 << 20, `${r.end} after ${(r.sent / 1048576).toFixed(1)} MiB in ${r.ms.toFixed(0)} ms`);
+    const r2 = await sendBody(a.port, `POST /api/users HTTP/1.1\r\n${H}Content-Length: 10000000000\r\n\r\n`, 1 << 30, { timeout: 15000 });
+    report.check('Content-Length 10 GB: 413 at once (or a reset while sending), never read',
+      (status(r2) === 413 || r2.end === 'reset') && r2.sent < 64 << 20, `got ${status(r2)} ${r2.end} after ${(r2.sent / 1048576).toFixed(1)} MiB`);
+  }
+  // Through nginx (client_max_body_size 1m by default): 413 from the backend, not 502.
+  const proxy = new Nginx(join(deps.dir, 'limits'), [a.port]);
+  await proxy.start();
+  try {
+    for (const [method, path, size] of [['POST', '/api/users', 65537], ['POST', '/api/users', 900000], ['PUT', '/api/users/1', 500000]]) {
+      let statuses = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await request(proxy.url, path, { method, body: { name: 'x'.repeat(size), email: 'big@example.com' }, timeout: 10000 });
+        statuses.push(r.status);
+      }
+      report.check(`through nginx, ${method} ${size} B body x5: 413 every time`, statuses.every((x) => x === 413), statuses.join(','));
+    }
+  } finally {
+    proxy.stop();
+  }
+  report.check('server still answers after oversized bodies', (await req(a, '/health/live')).status === 200 && a.running());
 }
 
 async function longInputs(a) {
-  report.section('long URLs and query strings');
+  const via = a.via || 'direct';
+  const exp = expect(a);
+  report.section(`long URLs and query strings (${via})`);
+  const check = (name, ...rest) => report.check(via === 'direct' ? name : `[${via}] ${name}`, ...rest);
   const H = 'Host: t\r\nX-Request-ID: @ID@\r\n';
   const cases = [
-    ['8 KiB path', `/${'a'.repeat(8000)}`, [404], true],
-    ['200 KiB path', `/${'a'.repeat(200000)}`, [414], false],
-    ['20 000-digit limit', `/api/users?limit=${'9'.repeat(20000)}`, [400], true],
-    ['10 000-digit id', `/api/users/${'1'.repeat(10000)}`, [400], true],
+    ['8 KiB path', `/api/${'a'.repeat(8000)}`, [404], true],
+    ['200 KiB path', `/api/${'a'.repeat(200000)}`, [414], false],
+    // nginx refuses a request line over its 8 KiB header buffer: 414 (JSON) before the backend.
+    ['20 000-digit limit', `/api/users?limit=${'9'.repeat(20000)}`, exp([400], [414]), true],
+    ['10 000-digit id', `/api/users/${'1'.repeat(10000)}`, exp([400], [414]), true],
     ['limit=0', '/api/users?limit=0', [400], true],
     ['limit=501', '/api/users?limit=501', [400], true],
     ['before=-1', '/api/users?before=-1', [400], true],
     ['id 2^63', '/api/users/9223372036854775808', [400], true],
     ['%00 in the path', '/api/users%00/../../etc', [400, 404], true],
     ['invalid UTF-8 in the path', '/api/\xff\xfe\xc3', [400, 404], true],
-    ['multi-byte path cut by the log limit', `/a${'\xc3\xa9'.repeat(150)}`, [404], true],
+    ['multi-byte path cut by the log limit', `/api/a${'\xc3\xa9'.repeat(150)}`, [404], true],
   ];
   let n = 0;
   for (const [name, path, want, logged] of cases) {
     const id = `long-${++n}-${randomBytes(3).toString('hex')}`;
     const r = await rawTo(a, Buffer.from(`GET ${path} HTTP/1.1\r\n${H.replace('@ID@', id)}Connection: close\r\n\r\n`, 'latin1'));
-    report.check(`${name}: ${want.join(' or ')}`, want.includes(status(r)), `got ${status(r)}`);
-    if (logged) {
+    check(`${name}: ${want.join(' or ')}`, want.includes(status(r)), `got ${status(r)}`);
+    if (via === 'nginx' && typeof status(r) === 'number' && status(r) >= 400) {
+      check(`${name}: the error is JSON`, jsonError(r), `${first(r).headers?.['content-type']}: ${first(r).body?.slice(0, 60)}`);
+    }
+    if (logged && via === 'direct') {
       const line = await access(a, id);
       // A log line without its fields hides the request from whoever reads the logs.
-      report.check(`${name}: access log line has method, path, status and request id`,
+      check(`${name}: access log line has method, path, status and request id`,
         line && line.method === 'GET' && typeof line.path === 'string' && line.status === status(r),
         line ? JSON.stringify(line).slice(0, 160) : 'no access log line carries this request id');
     }
   }
+  if (via !== 'direct') return;
   // 600 query parameters: libmicrohttpd keeps them in its per-connection memory pool. When they
   // overflow it, 0.9.75 answers 431 or closes at once, or (often, with the event-thread pool)
   // does neither and leaves the connection to the idle timeout (HTTP_IDLE_TIMEOUT_SECONDS=3).
   const q = Array.from({ length: 600 }, (_, i) => `p${i}=1`).join('&');
   const r = await rawTo(a, `GET /api/users?limit=1&${q} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`, { timeout: 4500 });
   const s = status(r);
-  report.check('600 query parameters: 4xx or closed (at the latest by the idle timeout), never 5xx',
+  check('600 query parameters: 4xx or closed (at the latest by the idle timeout), never 5xx',
     is4xx(s) || s === 200 || s === 'eof' || s === 'reset', `got ${s} after ${r.ms.toFixed(0)} ms`);
   // Every request that started must also end: the in-flight gauge returns to just the scrape.
   await sleep(200);
   const m = await req(a, '/metrics');
   const inFlight = Number((m.body.match(/^http_requests_in_flight (\d+)/m) || [])[1]);
-  report.check('no request is left in flight (http_requests_in_flight back to 1)', inFlight === 1,
+  check('no request is left in flight (http_requests_in_flight back to 1)', inFlight === 1,
     `gauge at ${inFlight}: a request dropped by libmicrohttpd without a completion call keeps its context and counter`);
-  report.check('server still answers after long input', (await req(a, '/health/live')).status === 200);
+  check('server still answers after long input', (await req(a, '/health/live')).status === 200);
 }
 
 async function normalTraffic(a, total, concurrency) {
@@ -334,12 +491,18 @@ async function cors(a, withCors) {
     `allow-origin ${r3.headers['access-control-allow-origin']}, vary ${r3.headers.vary}`);
 }
 
-async function stress(a) {
-  report.section('stress is bounded (STRESS_SLOTS=2)');
+async function stressParams(a) {
+  const tag = a.via ? `[${a.via}] ` : '';
   for (const q of ['ms=0', 'ms=5001', 'ms=-1', 'ms=1e3', 'iterations=500000001', 'iterations=0', 'ms=10&iterations=10', `ms=${'9'.repeat(30)}`]) {
     const r = await req(a, `/api/stress?${q}`);
-    report.check(`/api/stress?${q.slice(0, 24)}: 400`, r.status === 400, `got ${r.status}`);
+    report.check(`${tag}/api/stress?${q.slice(0, 24)}: 400 JSON`, r.status === 400 && typeof r.json?.error === 'string',
+      `got ${r.status}`);
   }
+}
+
+async function stress(a) {
+  report.section('stress is bounded (STRESS_SLOTS=2)');
+  await stressParams(a);
   const burns = Array.from({ length: 4 }, () => req(a, '/api/stress?ms=1500', { timeout: 15000 }));
   await sleep(300);
   const probes = [];
@@ -462,6 +625,7 @@ function secrets() {
     sources[`${b.name} log`] = b.logText();
     sources[`${b.name} stderr`] = b.stderr();
   }
+  for (const fe of frontends) sources['frontend nginx logs'] = ['access.log', 'error.log'].map((f) => { try { return readFileSync(join(fe.dir, f), 'utf8'); } catch { return ''; } }).join('\n');
   if (nginx) sources['nginx logs'] = ['access.log', 'error.log'].map((f) => { try { return readFileSync(join(nginx.dir, f), 'utf8'); } catch { return ''; } }).join('\n');
   const lines = Object.values(sources).join('\n').split('\n').length;
   for (const [name, text] of Object.entries(sources)) {
@@ -485,13 +649,22 @@ async function main() {
   // ABUSE_ONLY=rolling,flood runs a subset while working on one of them.
   const only = process.env.ABUSE_ONLY ? process.env.ABUSE_ONLY.split(',') : null;
   const want = (name) => !only || only.includes(name);
+  // The same status-code cases through nginx (one nginx for the run, in front of `a`).
+  const fe = new Frontend(deps.dir, a.url);
+  frontends.push(fe);
+  await fe.start(await freePort());
+  const viaNginx = through(fe, a);
   if (want('malformed')) await malformed(a);
+  if (want('malformed')) await malformed(viaNginx);
+  if (want('bodies')) await bodyLimits(a);
   if (want('long')) await longInputs(a);
+  if (want('long')) await longInputs(viaNginx);
   if (want('slowloris')) await slowloris(a, 3);
   if (want('flood')) await flood(a);
   if (want('errors')) await serverErrors(a);
   if (want('cors')) await cors(a, b1);
   if (want('stress')) await stress(a);
+  if (want('stress')) await stressParams(viaNginx);
   if (want('rolling')) await rolling(b1, b2);
   if (want('config')) configErrors();
   if (want('redis')) await wrongRedisPassword();
@@ -518,6 +691,7 @@ try {
 } finally {
   for (const b of backends) if (b.running()) await b.stop('SIGKILL');
   nginx?.stop();
+  for (const fe of frontends) await fe.stop();
   deps.stop();
   if (!ok && deps.dir) {
     const dest = join(ROOT, 'artifacts', 'abuse');

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -302,5 +303,75 @@ describe("proxy to the backend", () => {
     assert.equal(res.status, 200);
     const body = await res.json();
     assert.ok(body.duration_ms >= 2500, `duration ${body.duration_ms}`);
+  });
+});
+
+// One request on a raw connection: status, lower-case headers, body (nginx closes after errors).
+function rawRequest(text) {
+  const { port } = new URL(env.base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port: Number(port) });
+    const chunks = [];
+    sock.setTimeout(5000, () => sock.destroy(new Error("no answer within 5 s")));
+    sock.on("data", (c) => chunks.push(c));
+    sock.on("error", reject);
+    sock.on("close", () => {
+      const raw = Buffer.concat(chunks).toString("latin1");
+      const [head, ...rest] = raw.split("\r\n\r\n");
+      const lines = head.split("\r\n");
+      const headers = {};
+      for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(":")).toLowerCase()] = l.slice(l.indexOf(":") + 1).trim();
+      resolve({ status: Number(lines[0].split(" ")[1]), headers, body: rest.join("\r\n\r\n") });
+    });
+    sock.end(text);
+  });
+}
+
+describe("nginx's own errors", () => {
+  const big = "x".repeat(65537);
+  // What each case sends, and whether its path is the API's (JSON) or the page's (HTML).
+  const cases = [
+    ["400 (no Host)", 400, (p) => `GET ${p} HTTP/1.1\r\n\r\n`],
+    ["400 (header too large)", 400, (p) => `GET ${p} HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(20000)}\r\n\r\n`],
+    ["405 (TRACE)", 405, (p) => `TRACE ${p} HTTP/1.1\r\nHost: t\r\n\r\n`],
+    ["413 (Content-Length one byte over 64 KiB)", 413, (p) => `POST ${p} HTTP/1.1\r\nHost: t\r\nContent-Length: ${big.length}\r\n\r\n${big}`],
+    // On the page, nginx refuses the method (405) before it reads a chunked body.
+    ["413 (chunked, one byte over 64 KiB)", 413, (p) => `PUT ${p} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`],
+    ["414", 414, (p) => `GET ${p}/${"a".repeat(20000)} HTTP/1.1\r\nHost: t\r\n\r\n`],
+    ["501 (unknown transfer coding)", 501, (p) => `POST ${p} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`],
+    ["505 (HTTP/2.0 on the plain port)", 505, (p) => `GET ${p} HTTP/2.0\r\nHost: t\r\n\r\n`],
+  ];
+
+  const pageStatus = { "413 (chunked, one byte over 64 KiB)": 405 };
+  for (const [name, status, text] of cases) {
+    test(`${name}: JSON with nginx's request id under /api and /health, HTML on the page`, async () => {
+      for (const p of ["/api/users", "/health", "/health/live"]) {
+        const rid = `e2e-err-${unique()}`;
+        const res = await rawRequest(text(p).replace("\r\n", `\r\nX-Request-ID: ${rid}\r\n`));
+        assert.equal(res.status, status, `${p}: ${res.body.slice(0, 80)}`);
+        assert.match(res.headers["content-type"], /^application\/json/, `${p}: ${res.body.slice(0, 80)}`);
+        const body = JSON.parse(res.body);
+        assert.deepEqual(Object.keys(body).sort(), ["error", "request_id"], p);
+        assert.equal(typeof body.error, "string");
+        // The client's id when it reached nginx's header parsing, else nginx's own.
+        assert.equal(body.request_id, res.headers["x-request-id"], p);
+        assert.match(body.request_id, /^[A-Za-z0-9._-]{1,64}$/);
+        assert.equal(res.headers["x-served-by"], undefined, `${p}: answered by nginx, not the backend`);
+      }
+      for (const p of ["/index.html", "/users/42"]) {
+        const res = await rawRequest(text(p));
+        assert.equal(res.status, pageStatus[name] ?? status, p);
+        assert.match(res.headers["content-type"], /^text\/html/, p);
+        assert.match(res.headers["x-request-id"] || "", /^[A-Za-z0-9._-]{1,64}$/);
+      }
+    });
+  }
+
+  test("a request id the client sent is the one in nginx's error", async () => {
+    const res = await http(`${env.base}/api/users`, { method: "POST", body: "y".repeat(70000), headers: { "X-Request-ID": "e2e-413-id" } });
+    assert.equal(res.status, 413);
+    assert.deepEqual(await res.json(), { error: "request body exceeds 65536 bytes", request_id: "e2e-413-id" });
+    assert.equal(res.headers.get("x-request-id"), "e2e-413-id");
+    assertSecurityHeaders(res, "nginx's 413");
   });
 });

@@ -81,6 +81,38 @@ test('a create makes pages miss but keeps single users cached', async () => {
   assert.equal((await request(a.url, path)).status, 404);
 });
 
+test('equivalent queries share one cache key: thousands of them grow Redis by a constant', async () => {
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await request(a.url, '/api/users', { method: 'POST', body: { name: `k${i}`, email: `keys${i}@example.com` } });
+    ids.push(c.json.id);
+  }
+  const newest = Math.max(...ids);
+  const keys = () => Number(deps.redis('DBSIZE'));
+  // Warm the keys the equivalent forms map to, then count.
+  await request(a.url, '/api/users?limit=2');
+  await request(a.url, `/api/users/${ids[0]}`);
+  const start = keys();
+  const paths = [];
+  for (let i = 1; i <= 1500; i++) paths.push(`/api/users?limit=2&before=${newest + i}`); // all the first page
+  for (let i = 1; i <= 200; i++) paths.push(`/api/users/${'0'.repeat(i % 12 + 1)}${ids[0]}`); // 007 is 7
+  for (let i = 1; i <= 200; i++) paths.push(`/api/users?limit=${'0'.repeat(i % 12 + 1)}2&before=${newest + 5000 + i}`);
+  paths.push(`/api/users?limit=2&before=${'0'.repeat(5)}${newest + 1}`, '/api/users?limit=02');
+  let next = 0;
+  const bodies = new Set();
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < paths.length) {
+      const path = paths[next++];
+      const r = await request(path.includes('?') ? a.url : b.url, path);
+      assert.equal(r.status, 200, path);
+      if (path.includes('?')) bodies.add(r.body);
+    }
+  }));
+  assert.equal(bodies.size, 1, 'every equivalent page query returned the same page');
+  const grown = keys() - start;
+  assert.ok(grown <= 1, `${paths.length} equivalent queries added ${grown} Redis keys`);
+});
+
 test('Redis down: requests still succeed and /health is degraded; back: hits resume within 5 s', async () => {
   const c = await request(a.url, '/api/users', { method: 'POST', body: { name: 'Redis', email: 'redis@example.com' } });
   const path = `/api/users/${c.json.id}`;

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { checkResponse } from '../lib/openapi.mjs';
+import { Frontend } from '../lib/frontend.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BACKEND = process.env.BACKEND_BIN || join(ROOT, 'backend/build/asan/backend');
@@ -127,16 +129,43 @@ export class Backend {
   }
 }
 
+// Where the contract tests send their requests: to the backend, and through nginx rendered
+// from the real template (frontend/nginx/render.sh) in front of it. Same cases, same statuses.
+export const VIA = ['direct', 'nginx'];
+
+// The base URL for `via`: the backend's own, or an nginx started in front of it (returned so
+// that the caller stops it after the backend's tests).
+export async function target(via, be) {
+  if (via === 'direct') return { url: be.url, async stop() {} };
+  const fe = new Frontend(be.deps.dir, be.url);
+  await fe.start(await freePort());
+  return fe;
+}
+
 // fetch with a JSON body and a bounded time; returns {status, headers, body, json, ms}.
-export async function request(base, path, { method = 'GET', body, headers = {}, timeout = 10000 } = {}) {
+// Every response is checked against backend/openapi.yaml (route, status, headers, body
+// schema): a mismatch fails the request, so no test has to remember to check.
+// chunked: send the body with Transfer-Encoding: chunked (16 KiB chunks) instead of a length.
+export async function request(base, path, { method = 'GET', body, headers = {}, timeout = 10000, chunked = false } = {}) {
   const t0 = performance.now();
+  let data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  if (chunked && data !== undefined) {
+    const bytes = Buffer.from(data);
+    data = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 16384) c.enqueue(bytes.subarray(i, i + 16384));
+        c.close();
+      },
+    });
+  }
   const res = await fetch(base + path, {
     method, headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeout),
+    body: data, duplex: chunked ? 'half' : undefined, signal: AbortSignal.timeout(timeout),
   });
   const text = await res.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, body: text, json, ms: performance.now() - t0 };
+  const out = { status: res.status, headers: res.headers, body: text, json, ms: performance.now() - t0 };
+  checkResponse(method, path, out);
+  return out;
 }

@@ -1,5 +1,6 @@
 /* Body validation, strict numbers, and row -> JSON encoding from an offline PGresult. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,104 @@ START_TEST(test_international_email_accepted)
 }
 END_TEST
 
+/* Names that render blank: only Unicode White_Space and default-ignorable code points. */
+static const char *const blank_names[] = {
+	"\xc2\xa0",		     /* U+00A0 no-break space */
+	"\xe3\x80\x80",		     /* U+3000 ideographic space */
+	"\xe2\x80\x80\xe2\x80\x8a", /* U+2000, U+200A */
+	"\xe2\x80\xaf",		     /* U+202F narrow no-break space */
+	"\xe2\x81\x9f",		     /* U+205F medium mathematical space */
+	"\xe2\x80\x8d",		     /* U+200D zero-width joiner alone */
+	"\xe3\x85\xa4",		     /* U+3164 Hangul filler */
+	"\xef\xb8\x8f",		     /* U+FE0F variation selector alone */
+};
+
+START_TEST(test_blank_unicode_names_refused)
+{
+	struct user_error err;
+	ck_assert_msg(users_check_name(blank_names[_i], &err) == -1, "accepted case %d", _i);
+	ck_assert_msg(strstr(err.message, "blank") != NULL, "%d: %s", _i, err.message);
+}
+END_TEST
+
+/* Format, control, separator and noncharacter code points, anywhere in a name or an email. */
+static const char *const forbidden_chars[] = {
+	"\xe2\x80\x8b", /* U+200B zero-width space */
+	"\xe2\x81\xa0", /* U+2060 word joiner */
+	"\xef\xbb\xbf", /* U+FEFF byte-order mark */
+	"\xe2\x80\xaa", /* U+202A left-to-right embedding */
+	"\xe2\x80\xae", /* U+202E right-to-left override */
+	"\xe2\x81\xa6", /* U+2066 left-to-right isolate */
+	"\xe2\x81\xa9", /* U+2069 pop directional isolate */
+	"\xe2\x80\xa8", /* U+2028 line separator */
+	"\xe2\x80\xa9", /* U+2029 paragraph separator */
+	"\xc2\xad",	/* U+00AD soft hyphen (Cf) */
+	"\xd8\x80",	/* U+0600 Arabic number sign (Cf) */
+	"\xc2\x85",	/* U+0085 C1 control */
+	"\x7f",		/* DEL */
+	"\xef\xb7\x90", /* U+FDD0 noncharacter */
+	"\xef\xbf\xbe", /* U+FFFE noncharacter */
+	"\xf4\x8f\xbf\xbf", /* U+10FFFF noncharacter */
+};
+
+START_TEST(test_forbidden_characters_refused)
+{
+	struct user_error err;
+	char text[64], email[64];
+	snprintf(text, sizeof(text), "Ada%sLovelace", forbidden_chars[_i]);
+	ck_assert_msg(users_check_name(text, &err) == -1, "name accepted case %d", _i);
+	ck_assert_str_eq(err.field, "name");
+	snprintf(email, sizeof(email), "ada%s@example.com", forbidden_chars[_i]);
+	ck_assert_msg(users_check_email(email, &err) == -1, "email accepted case %d", _i);
+	ck_assert_str_eq(err.field, "email");
+}
+END_TEST
+
+START_TEST(test_visible_unicode_names_accepted)
+{
+	struct user_error err;
+	ck_assert_int_eq(users_check_name("\xe5\xb1\xb1\xe7\x94\xb0\xe3\x80\x80\xe5\xa4\xaa\xe9\x83\x8e",
+					  &err),
+			 0); /* ideographic space inside a name */
+	ck_assert_int_eq(users_check_name("Jean\xc2\xa0Luc", &err), 0);
+	/* ZWNJ in Persian, ZWJ in an emoji sequence */
+	ck_assert_int_eq(users_check_name("\xd9\x85\xdb\x8c\xe2\x80\x8c\xd8\xae\xd9\x88\xd8\xa7\xd9\x87\xd9\x85",
+					  &err),
+			 0);
+	ck_assert_int_eq(users_check_name("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb Ada", &err),
+			 0);
+}
+END_TEST
+
+START_TEST(test_unicode_whitespace_trimmed)
+{
+	struct user_input in;
+	struct user_error err;
+	/* U+3000 and U+00A0 before, U+2009 and U+202F after */
+	ck_assert_int_eq(parse("{\"name\":\"\\u3000\\u00a0Ada\\u2009\\u202f\","
+			       "\"email\":\"\\u00a0ada@example.com\\u3000\"}",
+			       &in, &err),
+			 0);
+	ck_assert_str_eq(in.name, "Ada");
+	ck_assert_str_eq(in.email, "ada@example.com");
+	/* Invisible inside an email: refused, not trimmed away. */
+	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"ada\\u00a0@example.com\"}", &in, &err),
+			 -1);
+	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"ada@example.com\\u200b\"}", &in, &err),
+			 -1);
+}
+END_TEST
+
+START_TEST(test_email_composed)
+{
+	struct user_input in;
+	struct user_error err;
+	/* e + U+0301 is stored as U+00E9: one address however it was typed. */
+	ck_assert_int_eq(parse("{\"name\":\"A\",\"email\":\"jose\\u0301@example.fr\"}", &in, &err), 0);
+	ck_assert_str_eq(in.email, "jos\xc3\xa9@example.fr");
+}
+END_TEST
+
 START_TEST(test_oversized_field_is_too_long_not_a_crash)
 {
 	struct user_input in;
@@ -207,6 +306,13 @@ int main(void)
 	tcase_add_loop_test(tc, test_invalid_bodies, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_length_limits_count_characters);
 	tcase_add_test(tc, test_international_email_accepted);
+	tcase_add_loop_test(tc, test_blank_unicode_names_refused, 0,
+			    (int)(sizeof(blank_names) / sizeof(blank_names[0])));
+	tcase_add_loop_test(tc, test_forbidden_characters_refused, 0,
+			    (int)(sizeof(forbidden_chars) / sizeof(forbidden_chars[0])));
+	tcase_add_test(tc, test_visible_unicode_names_accepted);
+	tcase_add_test(tc, test_unicode_whitespace_trimmed);
+	tcase_add_test(tc, test_email_composed);
 	tcase_add_test(tc, test_oversized_field_is_too_long_not_a_crash);
 	tcase_add_test(tc, test_params_int);
 	tcase_add_test(tc, test_encode_object_and_array);
