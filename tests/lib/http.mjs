@@ -7,6 +7,7 @@
 //               body schema), so no test has to remember to check (integration).
 // headers: lower-case names as properties (r.headers['x-cache']) and r.headers.get(name).
 import http from 'node:http';
+import { checkResponse } from './openapi.mjs';
 
 function withGet(headers) {
   Object.defineProperty(headers, 'get', { value: (name) => headers[name.toLowerCase()] ?? null });
@@ -43,4 +44,27 @@ export function request(base, path, { method = 'GET', body, headers = {}, timeou
     if (data !== undefined) req.write(data);
     req.end();
   });
+}
+
+// chunked: send the body with Transfer-Encoding: chunked (16 KiB chunks) instead of a length.
+export async function apiRequest(base, path, { method = 'GET', body, headers = {}, timeout = 10000, chunked = false } = {}) {
+  const t0 = performance.now();
+  let data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  if (chunked && data !== undefined) {
+    const bytes = Buffer.from(data);
+    data = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 16384) c.enqueue(bytes.subarray(i, i + 16384));
+        c.close();
+      },
+    });
+  }
+  const res = await fetch(base + path, {
+    method, headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
+    body: data, duplex: chunked ? 'half' : undefined, signal: AbortSignal.timeout(timeout),
+  });
+  const text = await res.text();
+  const out = { status: res.status, headers: res.headers, body: text, json: parse(text), ms: performance.now() - t0 };
+  checkResponse(method, path, out);
+  return out;
 }
