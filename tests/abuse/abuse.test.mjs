@@ -19,7 +19,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { test, before, after } from 'node:test';
 import { Stack, sleep, ROOT, PGBIN } from '../lib/stack.mjs';
 import { Backend } from '../lib/backend.mjs';
@@ -27,7 +26,7 @@ import { Nginx } from '../lib/nginx.mjs';
 import { Frontend } from '../lib/frontend.mjs';
 import { freePort } from '../lib/ports.mjs';
 import { request } from '../lib/http.mjs';
-import { raw, hold, parseResponses } from '../lib/raw-http.mjs';
+import { raw, hold, sendBody } from '../lib/raw-http.mjs';
 import { checks } from '../lib/checks.mjs';
 
 // Each section below is one node:test test; its functions report through report.check(), the
@@ -207,37 +206,6 @@ async function malformed(a) {
   // After all that, the server is still there.
   const live = await req(a, '/health/live');
   check('server still answers after malformed input', live.status === 200 && a.running());
-}
-
-// A client that keeps sending its body, as nginx does, and reads whatever comes back.
-function sendBody(port, head, total, { piece = 16384, timeout = 8000 } = {}) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const sock = connect({ host: '127.0.0.1', port });
-    const chunks = [];
-    let sent = 0;
-    let done = false;
-    const finish = (end) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      const buf = Buffer.concat(chunks);
-      resolve({ end, sent, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
-    };
-    const timer = setTimeout(() => finish('timeout'), timeout);
-    sock.on('data', (c) => chunks.push(c));
-    sock.on('end', () => finish('eof'));
-    sock.on('error', (e) => finish(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : e.code || 'error'));
-    const pump = () => {
-      while (!done && sent < total) {
-        const n = Math.min(piece, total - sent);
-        sent += n;
-        if (!sock.write(Buffer.alloc(n, 'x'))) return sock.once('drain', pump);
-      }
-    };
-    sock.on('connect', () => { sock.write(head); pump(); });
-  });
 }
 
 async function bodyLimits(a) {

@@ -4,34 +4,58 @@ import { connect } from 'node:net';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Raw bytes on a new connection. Resolves with everything the server sent, how the
-// connection ended ("eof", "reset", "timeout") and the parsed responses.
-export function raw(port, data, { timeout = 3000, halfClose = false, pieces } = {}) {
+// exchange PORT TIMEOUT SEND: a new connection; SEND(sock, st) writes once it is connected (and
+// stops when st.done; st.sent counts body bytes). Resolves with everything the server sent, how
+// the connection ended ("eof", "reset", "timeout"), the bytes sent and the parsed responses.
+function exchange(port, timeout, send) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const sock = connect({ host: '127.0.0.1', port });
     const chunks = [];
-    let done = false;
+    const st = { done: false, sent: 0 };
     const finish = (end) => {
-      if (done) return;
-      done = true;
+      if (st.done) return;
+      st.done = true;
       clearTimeout(timer);
       sock.destroy();
       const buf = Buffer.concat(chunks);
-      resolve({ end, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
+      resolve({ end, sent: st.sent, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
     };
     const timer = setTimeout(() => finish('timeout'), timeout);
     sock.on('data', (c) => chunks.push(c));
     sock.on('end', () => finish('eof'));
     sock.on('error', (e) => finish(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : e.code || 'error'));
-    sock.on('connect', async () => {
-      for (const p of pieces || [data]) {
-        if (done) return;
-        sock.write(p);
-        if (pieces) await sleep(20);
+    sock.on('connect', () => send(sock, st));
+  });
+}
+
+// Raw bytes on a new connection (pieces: written 20 ms apart; halfClose: then shut the writing
+// side).
+export function raw(port, data, { timeout = 3000, halfClose = false, pieces } = {}) {
+  return exchange(port, timeout, async (sock, st) => {
+    for (const p of pieces || [data]) {
+      if (st.done) return;
+      sock.write(p);
+      if (pieces) await sleep(20);
+    }
+    if (halfClose) sock.end();
+  });
+}
+
+// A client that keeps sending its body (TOTAL bytes of "x" after HEAD, in PIECE-sized writes), as
+// nginx does, and reads whatever comes back.
+export function sendBody(port, head, total, { piece = 16384, timeout = 8000 } = {}) {
+  return exchange(port, timeout, (sock, st) => {
+    const pump = () => {
+      while (!st.done && st.sent < total) {
+        const n = Math.min(piece, total - st.sent);
+        st.sent += n;
+        if (!sock.write(Buffer.alloc(n, 'x'))) return sock.once('drain', pump);
       }
-      if (halfClose) sock.end();
-    });
+      return undefined;
+    };
+    sock.write(head);
+    pump();
   });
 }
 
