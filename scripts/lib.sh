@@ -142,7 +142,8 @@ pg_stop() {
 # DIR/redis.conf (mode 600: a password stays off command lines); `redis-server DIR/redis.conf`
 # starts it again the same way.
 redis_start() {
-  local dir=$1 port=$2 password=${3:-}
+  local dir=$1 port=$2 password=${3:-} auth=()
+  [ -z "$password" ] || auth=(env "REDISCLI_AUTH=$password")
   mkdir -p "$dir"
   pid_alive "$dir/redis.pid" && return 0
   (umask 077 && cat >"$dir/redis.conf" <<CONF
@@ -159,7 +160,7 @@ CONF
   )
   redis-server "$dir/redis.conf" >/dev/null
   for _ in $(seq 1 100); do
-    REDISCLI_AUTH=$password redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+    "${auth[@]}" redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
   die "Redis did not start on port $port (see $dir/redis.log)"
