@@ -67,7 +67,7 @@ fi
 echo
 {
   cat "$dir/runs.tsv"
-  [ -f "$dir/ready.tsv" ] && awk -F'\t' 'NR > 1 { print "READY\t" $1 "\t" $3 }' "$dir/ready.tsv"
+  if [ -f "$dir/ready.tsv" ]; then awk -F'\t' 'NR > 1 { print "READY\t" $1 "\t" $3 }' "$dir/ready.tsv"; fi
 } | awk -F'\t' '
   $1 == "READY" { rn[$2]++; rv[$2, rn[$2]] = $3; next }
   $1 == "scenario" { next }
