@@ -1,6 +1,7 @@
 // The API contract, end to end against real PostgreSQL and Redis, sent to the backend directly
 // and through nginx (the real template in front of it): the same cases, the same statuses.
-// Every response is also checked against backend/openapi.yaml by apiRequest() of tests/lib/http.mjs.
+// Every response is also checked against backend/openapi.yaml by apiRequest()
+// (tests/lib/openapi.mjs).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,9 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Stack, sleep, ROOT } from '../lib/stack.mjs';
 import { Backend, BACKEND } from '../lib/backend.mjs';
-import { apiRequest as request } from '../lib/http.mjs';
 import { target, VIA } from '../lib/frontend.mjs';
-import { checkResponse, SPEC } from '../lib/openapi.mjs';
+import { apiRequest as request, checkResponse, SPEC } from '../lib/openapi.mjs';
 
 const MAX_BODY_BYTES = 65536;
 const STATEMENT_TIMEOUT_MS = 1000;

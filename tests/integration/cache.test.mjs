@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack, sleep } from '../lib/stack.mjs';
 import { Backend } from '../lib/backend.mjs';
-import { apiRequest as request } from '../lib/http.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps, a, b;
 

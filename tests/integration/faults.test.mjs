@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack, sleep } from '../lib/stack.mjs';
 import { Backend } from '../lib/backend.mjs';
-import { apiRequest as request } from '../lib/http.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { Stack, sleep } from '../lib/stack.mjs';
 import { Backend, BACKEND } from '../lib/backend.mjs';
-import { apiRequest as request } from '../lib/http.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps;
 before(async () => { deps = await new Stack().start(); });

@@ -1,20 +1,17 @@
-// HTTP requests for the suites; both return {status, headers, body, json, ms} and never throw
-// for an HTTP status (a network error or the timeout throws).
-//   request     node:http, one request per connection unless an agent is given: exact control
-//               of the bytes and connections (abuse, chaos, the readiness polls).
-//   apiRequest  fetch, the way an ordinary client calls the API (pooled keep-alive connections);
-//               every response is checked against backend/openapi.yaml (route, status, headers,
-//               body schema), so no test has to remember to check (integration).
-// headers: lower-case names as properties (r.headers['x-cache']) and r.headers.get(name).
+// request(): one HTTP request with node:http, one connection per request unless an agent is
+// given: exact control of the bytes and connections (abuse, chaos, readiness polls). Returns
+// {status, headers, body, json, ms}, headers by lower-case name (r.headers['x-cache']) and
+// through r.headers.get(name); never throws for an HTTP status (a network error or the timeout
+// throws). The integration suite's apiRequest() (fetch, every response checked against
+// backend/openapi.yaml) is in openapi.mjs.
 import http from 'node:http';
-import { checkResponse } from './openapi.mjs';
 
 function withGet(headers) {
   Object.defineProperty(headers, 'get', { value: (name) => headers[name.toLowerCase()] ?? null });
   return headers;
 }
 
-function parse(text) {
+export function parseJson(text) {
   try { return text ? JSON.parse(text) : undefined; } catch { return undefined; }
 }
 
@@ -34,7 +31,7 @@ export function request(base, path, { method = 'GET', body, headers = {}, timeou
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode, headers: withGet({ ...res.headers }), body: text, json: parse(text),
+        resolve({ status: res.statusCode, headers: withGet({ ...res.headers }), body: text, json: parseJson(text),
           ms: performance.now() - t0 });
       });
       res.on('error', reject);
@@ -44,27 +41,4 @@ export function request(base, path, { method = 'GET', body, headers = {}, timeou
     if (data !== undefined) req.write(data);
     req.end();
   });
-}
-
-// chunked: send the body with Transfer-Encoding: chunked (16 KiB chunks) instead of a length.
-export async function apiRequest(base, path, { method = 'GET', body, headers = {}, timeout = 10000, chunked = false } = {}) {
-  const t0 = performance.now();
-  let data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  if (chunked && data !== undefined) {
-    const bytes = Buffer.from(data);
-    data = new ReadableStream({
-      start(c) {
-        for (let i = 0; i < bytes.length; i += 16384) c.enqueue(bytes.subarray(i, i + 16384));
-        c.close();
-      },
-    });
-  }
-  const res = await fetch(base + path, {
-    method, headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
-    body: data, duplex: chunked ? 'half' : undefined, signal: AbortSignal.timeout(timeout),
-  });
-  const text = await res.text();
-  const out = { status: res.status, headers: res.headers, body: text, json: parse(text), ms: performance.now() - t0 };
-  checkResponse(method, path, out);
-  return out;
 }
