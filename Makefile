@@ -37,7 +37,7 @@ test-valgrind: ## integration requests against the backend under valgrind memche
 	@scripts/test-valgrind.sh
 
 bench: ## benchmarks (wrk): throughput, latency, CPU per request, memory
-	@scripts/bench.sh
+	@bench/bench.sh
 
 fuzz: ## run every libFuzzer harness (FUZZ_SECONDS each, default 60)
 	@scripts/fuzz.sh $(FUZZ_SECONDS)

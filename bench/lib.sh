@@ -1,4 +1,4 @@
-# Measurement helpers for scripts/bench.sh (sourced after scripts/lib.sh).
+# Measurement helpers for bench/bench.sh (sourced after scripts/lib.sh).
 # shellcheck shell=bash
 
 # tree_stat ROOT: "PIDS TICKS" - ROOT and its live descendants (comma separated) and the sum of

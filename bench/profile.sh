@@ -3,7 +3,7 @@
 # independent of whatever else the machine is doing, unlike CPU time.
 #   SCENARIO  a user-hit | b list-hit | c user-miss | d create | e health | f page (default a)
 # Starts a throwaway PostgreSQL + Redis, seeds PROFILE_USERS (20000) users, runs the backend under
-# valgrind --tool=callgrind, prepares the cache as scripts/bench.sh does, zeroes the counters,
+# valgrind --tool=callgrind, prepares the cache as bench/bench.sh does, zeroes the counters,
 # drives it with wrk for PROFILE_SECONDS (5) and prints instructions per request and the
 # functions with the most inclusive instructions per request. The callgrind file is kept in
 # bench/results/profile-<timestamp>/ for callgrind_annotate or kcachegrind.
@@ -22,6 +22,7 @@ case ${1:-a} in
     ;;
 esac
 SCEN=${1:-a}
+require_readable_checkout
 SECS=${PROFILE_SECONDS:-5}
 CONNS=${PROFILE_CONNS:-8}
 USERS=${PROFILE_USERS:-20000}
@@ -47,34 +48,24 @@ if [ "$BACKEND_BIN" = "$ROOT/backend/build/release/backend" ]; then
 fi
 
 OUT=$ROOT/bench/results/profile-$(date +%Y%m%d-%H%M%S)
-STACK=$(mktemp -d /tmp/profile-stack.XXXXXX)
-chmod 755 "$STACK"
+STACK=$(stack_tmpdir profile)
 mkdir -p "$OUT"
-PG_PORT=$(free_port)
-REDIS_PORT=$(free_port)
-PORT=$(free_port)
-VG=
-cleanup() {
-  [ -n "$VG" ] && stop_pid "$VG" 30
-  redis_stop "$STACK/redis"
-  pg_stop "$STACK/pg"
-  rm -rf "$STACK"
-}
-trap cleanup EXIT
+trap 'stack_cleanup "$STACK"' EXIT
 trap 'exit 130' INT TERM
 
-pg_start "$STACK/pg" "$PG_PORT"
-redis_start "$STACK/redis" "$REDIS_PORT"
+stack_start "$STACK"
+PG_PORT=$STACK_PG_PORT REDIS_PORT=$STACK_REDIS_PORT
+PORT=$(free_port)
+stack_env "$PORT" profile
 redis() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@" >/dev/null; }
 
 # Not pinned: valgrind runs the program on one core at a time anyway.
 # shellcheck disable=SC2086
-env DB_HOST=127.0.0.1 DB_PORT="$PG_PORT" DB_USER=app DB_NAME=webapp REDIS_HOST=127.0.0.1 \
-  REDIS_PORT="$REDIS_PORT" SERVER_PORT="$PORT" BIND_ADDRESS=127.0.0.1 HTTP_THREADS="$THREADS" \
-  SHUTDOWN_DRAIN_SECONDS=0 POD_NAME=profile $BACKEND_ENV \
+env "${STACK_ENV[@]}" HTTP_THREADS="$THREADS" $BACKEND_ENV \
   valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.%p" "$BACKEND_BIN" \
   </dev/null >"$STACK/backend.log" 2>"$OUT/valgrind.log" &
 VG=$!
+stack_track "$STACK" backend "$VG"
 wait_http "http://127.0.0.1:$PORT/health/ready" 60 || die "backend under valgrind not ready in 60 s (see $OUT/valgrind.log)"
 "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U app -d webapp -qAt -v ON_ERROR_STOP=1 -v n="$USERS" >/dev/null <<'SQL'
 TRUNCATE users RESTART IDENTITY;
@@ -100,8 +91,7 @@ res=$(grep '^BENCH_RESULT' "$OUT/wrk.txt" || true)
 req=$(kv requests "$res")
 { [ -n "$req" ] && [ "$req" -gt 0 ]; } || die "no requests were served (see $OUT/wrk.txt)"
 
-stop_pid "$VG" 30
-VG=
+stop_pidfile "$STACK/backend.pid" 30
 file=$(find "$OUT" -name 'callgrind.out.*' -size +0 | sort | tail -n 1)
 [ -n "$file" ] || die "callgrind wrote no profile (see $OUT/valgrind.log)"
 total=$(callgrind_annotate --inclusive=yes "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t { gsub(",", "", $1); t = $1 } END { print t }')

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# summarize.sh RESULTS-DIR: the tables scripts/bench.sh prints, from RESULTS-DIR/runs.tsv
+# summarize.sh RESULTS-DIR: the tables bench/bench.sh prints, from RESULTS-DIR/runs.tsv
 # (and ready.tsv when scenario g ran). Per scenario and target: means over the repetitions of
 # req/s, p50, p99, server CPU us/request (each repetition's value in brackets; spread =
 # (max-min)/mean), PostgreSQL+Redis CPU us/request, their sum, the largest peak RSS, summed
 # non-2xx and socket errors, X-Cache hit share, and CPU relative to the scenario's first target.
-# Then the targets that one run can check by itself (ratios to the libmicrohttpd hello floor,
-# memory, page cost at two table sizes, start to ready) and, when a target is named "express",
-# the ratios to it.
+# Then the targets that one run can check by itself (ratios to the libmicrohttpd floors: hello
+# for a health check, one Redis GET for a cached read; memory, page cost at two table sizes,
+# start to ready) and, when a target is named "express", the ratios to it.
 set -euo pipefail
 dir=${1:?usage: summarize.sh RESULTS-DIR}
 [ -f "$dir/runs.tsv" ] || { echo "no $dir/runs.tsv" >&2; exit 1; }
@@ -67,7 +67,7 @@ fi
 echo
 {
   cat "$dir/runs.tsv"
-  [ -f "$dir/ready.tsv" ] && awk -F'\t' 'NR > 1 { print "READY\t" $1 "\t" $3 }' "$dir/ready.tsv"
+  if [ -f "$dir/ready.tsv" ]; then awk -F'\t' 'NR > 1 { print "READY\t" $1 "\t" $3 }' "$dir/ready.tsv"; fi
 } | awk -F'\t' '
   $1 == "READY" { rn[$2]++; rv[$2, rn[$2]] = $3; next }
   $1 == "scenario" { next }
@@ -88,12 +88,13 @@ echo
   }
   END {
     print "checks (issue targets measurable in one run):"
-    hello = mean(cpu, "e" SUBSEP "mhd-hello")
+    hello = mean(cpu, "e" SUBSEP "mhd-hello"); rfloor = mean(cpu, "a" SUBSEP "mhd-redis")
     for (j = 1; j <= nt; j++) {
       t = tl[j]; if (t !~ /^c-/) continue
       a = mean(cpu, "a" SUBSEP t); e = mean(cpu, "e" SUBSEP t)
       if (hello > 0 && a > 0) line(t, "cpu cached GET /api/users/{id} / hello floor", a / hello, "2", "x", a / hello <= 2)
       if (hello > 0 && e > 0) line(t, "cpu GET /health/live / hello floor", e / hello, "1.5", "x", e / hello <= 1.5)
+      if (rfloor > 0 && a > 0) line(t, "cpu cached GET /api/users/{id} / Redis floor", a / rfloor, "1.5", "x", a / rfloor <= 1.5)
       line(t, "peak RSS, any scenario", rss[t], "16", "MiB", rss[t] <= 16)
       if (fmin != "" && fmin != fmax) {
         lo = mean(p50, "f" fmin SUBSEP t); hi = mean(p50, "f" fmax SUBSEP t)

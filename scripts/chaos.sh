@@ -7,11 +7,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_readable_checkout
+
 for tool in node redis-server redis-cli; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install -y nodejs redis-server)"
 done
 [ -x "$PGBIN/initdb" ] || die "PostgreSQL server binaries not found (apt-get install -y postgresql)"
 make -s -C "$ROOT/backend" asan >/dev/null || die "building the sanitizer backend failed"
 limit=$(awk -v s="${CHAOS_SCALE:-1}" 'BEGIN { printf "%d", 120 + 480 * s }')
-timeout --kill-after=10 "$limit" node "$ROOT/tests/chaos/chaos.mjs" ||
+timeout --kill-after=10 "$limit" node --test --test-reporter=spec "$ROOT/tests/chaos/chaos.test.mjs" ||
   die "chaos failed (or ran over ${limit}s); details in $ROOT/artifacts/chaos/"

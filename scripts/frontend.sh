@@ -62,6 +62,7 @@ render() {
 
 start() {
   need_nginx
+  require_access nobody "nginx (its worker processes)" "$ROOT/frontend/public"
   if pid_alive "$PIDFILE"; then
     # Running: apply a changed template or environment with a reload, else leave it alone.
     render_to "$CONF.new"

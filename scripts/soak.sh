@@ -12,32 +12,22 @@ TARGET=${SOAK_REQUESTS:-1000000}
 ROUND=${SOAK_ROUND_SECONDS:-20}
 MAX_GROWTH_KB=${SOAK_MAX_GROWTH_KB:-8192}
 CONNS=${SOAK_CONNECTIONS:-32}
+require_readable_checkout
 command -v wrk >/dev/null || die "wrk not found (apt-get install -y wrk)"
 [ -x "$PGBIN/initdb" ] || die "PostgreSQL server binaries not found (apt-get install -y postgresql)"
 make -s -C "$ROOT/backend" release >/dev/null || die "building the backend failed"
 
-dir=$(mktemp -d /tmp/webapp-soak-XXXXXX)
-chmod 755 "$dir"
-backend_pid=
-cleanup() {
-  [ -n "$backend_pid" ] && stop_pid "$backend_pid" 30
-  redis_stop "$dir/redis"
-  pg_stop "$dir/pg"
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+dir=$(stack_tmpdir soak)
+trap 'stack_cleanup "$dir"' EXIT
 
-pg_port=$(free_port)
-redis_port=$(free_port)
+stack_start "$dir"
 port=$(free_port)
-pg_start "$dir/pg" "$pg_port"
-redis_start "$dir/redis" "$redis_port"
+stack_env "$port" soak
 url=http://127.0.0.1:$port
 # Access log on (it is part of every request's cost), written to /dev/null.
-DB_HOST=127.0.0.1 DB_PORT=$pg_port DB_USER=app DB_NAME=webapp REDIS_HOST=127.0.0.1 \
-  REDIS_PORT=$redis_port SERVER_PORT=$port BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
-  POD_NAME=soak "$ROOT/backend/build/release/backend" >/dev/null 2>"$dir/backend.err" &
+env "${STACK_ENV[@]}" "$ROOT/backend/build/release/backend" >/dev/null 2>"$dir/backend.err" &
 backend_pid=$!
+stack_track "$dir" backend "$backend_pid"
 wait_http "$url/health/ready" 30 || die "backend not ready"
 
 for i in $(seq 1 200); do

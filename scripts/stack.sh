@@ -31,12 +31,10 @@ start_backend() {
   port_busy "$SERVER_PORT" && die "port $SERVER_PORT is in use; set SERVER_PORT to another port"
   mkdir -p "$STACK_DIR/logs"
   # setsid: the backend must not receive the terminal's Ctrl-C meant for 'make run'.
-  DB_HOST=127.0.0.1 DB_PORT=$PG_PORT DB_USER=app DB_NAME=webapp \
-    REDIS_HOST=127.0.0.1 REDIS_PORT=$REDIS_PORT SERVER_PORT=$SERVER_PORT \
-    BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=${SHUTDOWN_DRAIN_SECONDS:-0} \
-    POD_NAME=${POD_NAME:-$(hostname)-local} \
+  stack_env "$SERVER_PORT" "${POD_NAME:-$(hostname)-local}"
+  env "${STACK_ENV[@]}" SHUTDOWN_DRAIN_SECONDS="${SHUTDOWN_DRAIN_SECONDS:-0}" \
     setsid "$BACKEND_BIN" >>"$STACK_DIR/logs/backend.log" 2>&1 </dev/null &
-  echo $! >"$backend_pidfile"
+  stack_track "$STACK_DIR" backend $!
   wait_http "http://127.0.0.1:$SERVER_PORT/health/ready" 30 ||
     die "backend not ready after 30s; see $STACK_DIR/logs/backend.log"
   log "backend ready on 127.0.0.1:$SERVER_PORT (pid $(cat "$backend_pidfile"))"
@@ -54,13 +52,14 @@ start_view() {
     SERVER_PORT="$VIEW_PORT" BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
     LOCAL_PID_FILE="$backend_pidfile" LOCAL_BACKEND_URL="http://127.0.0.1:$SERVER_PORT" \
     setsid "$VIEW_BIN" >>"$STACK_DIR/logs/autoscaler-view.log" 2>&1 </dev/null &
-  echo $! >"$view_pidfile"
+  stack_track "$STACK_DIR" autoscaler-view $!
   wait_http "http://127.0.0.1:$VIEW_PORT/health/ready" 10 ||
     die "autoscaler-view not ready after 10s; see $STACK_DIR/logs/autoscaler-view.log"
   log "autoscaler-view ready on 127.0.0.1:$VIEW_PORT (pid $(cat "$view_pidfile"))"
 }
 
 up() {
+  require_readable_checkout
   "$ROOT/scripts/install-deps.sh"
   make -s -C "$ROOT/backend" >/dev/null
   mkdir -p "$STACK_DIR/logs"
@@ -69,8 +68,7 @@ up() {
   pid_alive "$STACK_DIR/redis/redis.pid" || already=0
   pid_alive "$backend_pidfile" || already=0
   pid_alive "$view_pidfile" || already=0
-  pg_start "$STACK_DIR/pg" "$PG_PORT"
-  redis_start "$STACK_DIR/redis" "$REDIS_PORT"
+  stack_start "$STACK_DIR" "$PG_PORT" "$REDIS_PORT"
   start_backend
   start_view
   if [ -x "$ROOT/scripts/frontend.sh" ]; then
@@ -101,10 +99,7 @@ MSG
 
 down() {
   if [ -x "$ROOT/scripts/frontend.sh" ]; then "$ROOT/scripts/frontend.sh" stop || true; fi
-  stop_pidfile "$view_pidfile" 10
-  stop_pidfile "$backend_pidfile" 30
-  redis_stop "$STACK_DIR/redis"
-  pg_stop "$STACK_DIR/pg"
+  stack_stop "$STACK_DIR"
   log "stack stopped (data kept in $STACK_DIR; 'make reset' deletes it)"
 }
 

@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_readable_checkout
 command -v valgrind >/dev/null || die "valgrind not found (apt-get install -y valgrind)"
 command -v curl >/dev/null || die "curl not found (apt-get install -y curl)"
 [ -x "$PGBIN/initdb" ] || die "PostgreSQL server binaries not found (apt-get install -y postgresql)"
@@ -15,14 +16,10 @@ command -v curl >/dev/null || die "curl not found (apt-get install -y curl)"
 BIN=${BACKEND_BIN:-$ROOT/backend/build/release/backend}
 [ -n "${BACKEND_BIN:-}" ] || make -s -C "$ROOT/backend" release >/dev/null || die "building the backend failed"
 
-dir=$(mktemp -d /tmp/webapp-valgrind-XXXXXX)
-chmod 755 "$dir"
+dir=$(stack_tmpdir valgrind)
 out=$ROOT/artifacts/valgrind
-backend_pid=
 cleanup() {
-  [ -n "$backend_pid" ] && stop_pid "$backend_pid" 30
-  redis_stop "$dir/redis"
-  pg_stop "$dir/pg"
+  stack_stop "$dir"
   mkdir -p "$out"
   cp "$dir"/vg.*.log "$dir"/backend.log "$out"/ 2>/dev/null || true
   rm -rf "$dir"
@@ -39,19 +36,16 @@ exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indir
 WRAP
 chmod +x "$dir/backend-vg"
 
-pg_port=$(free_port)
-redis_port=$(free_port)
+stack_start "$dir"
 port=$(free_port)
-pg_start "$dir/pg" "$pg_port"
-redis_start "$dir/redis" "$redis_port"
+stack_env "$port" valgrind
 url=http://127.0.0.1:$port
 
 log "backend under valgrind on $url"
-DB_HOST=127.0.0.1 DB_PORT=$pg_port DB_USER=app DB_NAME=webapp REDIS_HOST=127.0.0.1 \
-  REDIS_PORT=$redis_port SERVER_PORT=$port BIND_ADDRESS=127.0.0.1 SHUTDOWN_DRAIN_SECONDS=0 \
-  DB_STATEMENT_TIMEOUT_MS=3000 REDIS_TIMEOUT_MS=1000 STRESS_SLOTS=1 POD_NAME=valgrind \
+env "${STACK_ENV[@]}" DB_STATEMENT_TIMEOUT_MS=3000 REDIS_TIMEOUT_MS=1000 STRESS_SLOTS=1 \
   "$dir/backend-vg" >"$dir/backend.log" 2>&1 &
 backend_pid=$!
+stack_track "$dir" backend "$backend_pid"
 wait_http "$url/health/ready" 90 || die "backend not ready under valgrind within 90 s"
 
 failed=0
@@ -138,7 +132,7 @@ expect 200 GET /api/users
 expect 201 POST /api/users "$(json 'No Cache' nocache@example.com)"
 sleep 1.5
 expect 200 GET /health
-redis_start "$dir/redis" "$redis_port"
+redis_start "$dir/redis" "$STACK_REDIS_PORT"
 sleep 2
 expect 200 GET /api/users
 expect 200 GET /api/users
@@ -150,7 +144,7 @@ expect 503 GET /api/users/424242
 expect 503 POST /api/users "$(json 'No Database' nodb@example.com)"
 sleep 1.5
 expect 503 GET /health/ready
-pg_start "$dir/pg" "$pg_port"
+pg_start "$dir/pg" "$STACK_PG_PORT"
 wait_http "$url/health/ready" 60 || die "backend did not recover after PostgreSQL came back"
 expect 201 POST /api/users "$(json 'Back Again' back@example.com)"
 expect 200 GET /metrics
@@ -159,7 +153,7 @@ log "graceful shutdown (SIGTERM); memcheck reports at exit"
 kill -TERM "$backend_pid"
 rc=0
 wait "$backend_pid" || rc=$?
-backend_pid=
+rm -f "$dir/backend.pid"
 log "backend exited with $rc after $n requests"
 [ "$rc" = 0 ] || failed=1
 

@@ -5,13 +5,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+require_readable_checkout
+
 "$ROOT/scripts/install-deps.sh" --test
 if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules" ]; then
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # Fixed order: cheap and fundamental first.
-ORDER=(lint unit integration fuzz abuse e2e k8s images)
+ORDER=(lint unit scripts integration fuzz abuse e2e k8s images)
 areas=("$@")
 [ ${#areas[@]} -gt 0 ] || areas=("${ORDER[@]}")
 

@@ -1,4 +1,4 @@
--- bench.lua: the wrk script behind every scripts/bench.sh scenario, configured by env vars.
+-- bench.lua: the wrk script behind every bench/bench.sh scenario, configured by env vars.
 --   BENCH_SCENARIO  user_rand | user_seq | list | page | post | health
 --   BENCH_ID_MAX    user_rand and user_seq take ids from 1..BENCH_ID_MAX
 --   BENCH_RANGE     page: `before` runs over a permutation of 51..BENCH_RANGE+50

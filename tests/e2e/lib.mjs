@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { freePort, View } from "../integration/harness.mjs";
+import { freePort } from "../lib/ports.mjs";
+import { View } from "../lib/view.mjs";
 import { startFakeKube } from "../lib/fake-kube-api.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -18,6 +18,8 @@ HERE=$ROOT/tests/e2e
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ARTIFACTS=$ROOT/artifacts
 
+require_readable_checkout
+
 # Tools: fail loudly with what to install, never skip.
 command -v node >/dev/null || die "node not found: apt-get install -y nodejs npm"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
@@ -27,32 +29,10 @@ command -v nginx >/dev/null || die "nginx not found: apt-get install -y nginx-li
 command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
 [ -d "$ROOT/node_modules/playwright-core" ] || die "playwright-core missing: run 'npm ci' in $ROOT"
 
-TMP=$(mktemp -d /tmp/e2e.XXXXXX)
-chmod 755 "$TMP" # PostgreSQL runs as the postgres user and must traverse it
+TMP=$(stack_tmpdir e2e)
 STACK_DIR=$TMP/stack
-
-# A port below the kernel's ephemeral range (so that no outgoing connection can take it
-# between now and the bind) that no socket uses in any state.
-pick_port() {
-  local low _high p _
-  read -r low _high </proc/sys/net/ipv4/ip_local_port_range
-  [ "$low" -gt 21000 ] || low=32768
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % (low - 20000)))
-    if [ -z "$(ss -tanH "( sport = :$p )" 2>/dev/null)" ]; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-ports=()
-while [ ${#ports[@]} -lt 5 ]; do
-  p=$(pick_port) || die "no free port found"
-  case " ${ports[*]} " in *" $p "*) continue ;; esac
-  ports+=("$p")
-done
+mapfile -t ports < <(free_ports 5)
+[ ${#ports[@]} = 5 ] || die "no free port found"
 export STACK_DIR
 export SERVER_PORT=${ports[0]} FRONTEND_PORT=${ports[1]} PG_PORT=${ports[2]} REDIS_PORT=${ports[3]}
 export VIEW_PORT=${ports[4]}
@@ -62,7 +42,7 @@ export AUTOSCALER_URL=http://127.0.0.1:$VIEW_PORT
 export POD_NAME=e2e-backend-1
 # Two stress slots whatever the machine, as in each pod of the cluster (load.test.mjs).
 export STRESS_SLOTS=2
-# Where the cluster-chain tests find the view binary (tests/integration/harness.mjs's View).
+# Where the cluster-chain tests find the view binary (tests/lib/view.mjs).
 export VIEW_BIN=$ROOT/backend/build/release/autoscaler-view
 
 cleanup() {

@@ -41,6 +41,8 @@ json_lines() {
 }
 elapsed() { echo $(($(date +%s) - $1)); }
 
+require_readable_checkout
+
 # --- tools: fail loudly with what to install, never skip ---------------------------------
 missing=()
 for tool in buildah podman runc conmon curl jq yamllint node; do
@@ -52,8 +54,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 [ -d "$ROOT/node_modules/yaml" ] || die "node module 'yaml' missing: run npm ci in $ROOT"
 
-WORK=$(mktemp -d /tmp/webapp-images.XXXXXX)
-chmod 755 "$WORK" # PostgreSQL runs as the postgres user and must reach its directory
+WORK=$(stack_tmpdir images)
 mkdir -p "$ARTIFACTS"
 BE=webapp-images-backend-$$
 FE=webapp-images-frontend-$$
@@ -67,9 +68,12 @@ cleanup() {
       podman rm -f -t 5 "$c" >/dev/null 2>&1
     fi
   done
-  redis_stop "$WORK/redis"
-  pg_stop "$WORK/pg"
-  if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+  if [ "${KEEP:-0}" = 1 ]; then
+    stack_stop "$WORK"
+    log "kept $WORK"
+  else
+    stack_cleanup "$WORK"
+  fi
   log "images suite finished in $(elapsed "$T0")s"
   exit "$rc"
 }
@@ -162,22 +166,20 @@ if [[ $version == *"$IMAGE_TAG"* ]]; then ok "backend --version: $version"; else
 
 # --- PostgreSQL and Redis on loopback ---------------------------------------------------
 step "PostgreSQL and Redis"
-PG_PORT=$(free_port)
-REDIS_PORT=$(free_port)
-pg_start "$WORK/pg" "$PG_PORT"
-redis_start "$WORK/redis" "$REDIS_PORT"
-ok "PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT"
+stack_start "$WORK"
+ok "PostgreSQL on 127.0.0.1:$STACK_PG_PORT, Redis on 127.0.0.1:$STACK_REDIS_PORT"
 
 # --- backend container --------------------------------------------------------------------
 step "backend container (--read-only, --network=host)"
 B_PORT=$(free_port)
+stack_env "$B_PORT" images-test-backend
+env_args=()
+for kv in "${STACK_ENV[@]}"; do
+  [[ $kv == SHUTDOWN_DRAIN_SECONDS=* ]] || env_args+=(-e "$kv")
+done
+env_args+=(-e SHUTDOWN_DRAIN_SECONDS="$SHUTDOWN_DRAIN")
 podman run -d --name "$BE" --network=host --read-only --cap-drop=ALL \
-  --security-opt no-new-privileges \
-  -e SERVER_PORT="$B_PORT" -e BIND_ADDRESS=127.0.0.1 \
-  -e DB_HOST=127.0.0.1 -e DB_PORT="$PG_PORT" -e DB_USER=app -e DB_NAME=webapp \
-  -e REDIS_HOST=127.0.0.1 -e REDIS_PORT="$REDIS_PORT" \
-  -e SHUTDOWN_DRAIN_SECONDS="$SHUTDOWN_DRAIN" -e POD_NAME=images-test-backend \
-  "$BACKEND_IMAGE" >/dev/null
+  --security-opt no-new-privileges "${env_args[@]}" "$BACKEND_IMAGE" >/dev/null
 B=http://127.0.0.1:$B_PORT
 if wait_http "$B/health/ready" 30; then
   ok "/health/ready 200"

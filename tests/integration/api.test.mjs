@@ -1,6 +1,7 @@
 // The API contract, end to end against real PostgreSQL and Redis, sent to the backend directly
 // and through nginx (the real template in front of it): the same cases, the same statuses.
-// Every response is also checked against backend/openapi.yaml by the harness's request().
+// Every response is also checked against backend/openapi.yaml by apiRequest()
+// (tests/lib/openapi.mjs).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -8,15 +9,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { Deps, Backend, request, target, sleep, VIA, ROOT, BACKEND } from './harness.mjs';
-import { checkResponse, SPEC } from '../lib/openapi.mjs';
+import { Stack, sleep, ROOT } from '../lib/stack.mjs';
+import { Backend, BACKEND } from '../lib/backend.mjs';
+import { target, VIA } from '../lib/frontend.mjs';
+import { apiRequest as request, checkResponse, SPEC } from '../lib/openapi.mjs';
 
 const MAX_BODY_BYTES = 65536;
 const STATEMENT_TIMEOUT_MS = 1000;
 let deps;
 const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
-before(async () => { deps = await new Deps().start(); });
+before(async () => { deps = await new Stack().start(); });
 after(async () => { await deps?.stop(); });
 
 for (const via of VIA) describe(`via ${via}`, () => {

@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKube } from '../lib/fake-kube-api.mjs';
 import { Frontend } from '../lib/frontend.mjs';
-import { Deps, Backend, View, ROOT, freePort, request, viewRequest, sleep } from './harness.mjs';
+import { Stack, sleep } from '../lib/stack.mjs';
+import { Backend } from '../lib/backend.mjs';
+import { freePort } from '../lib/ports.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
+import { View, viewRequest } from '../lib/view.mjs';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const STATES = ['ok', 'starting', 'forbidden', 'unauthorized', 'not_found', 'timeout', 'unreachable', 'error', 'local'];
@@ -324,7 +328,7 @@ test('missing token file: unauthorized with the path, no request sent', async ()
 });
 
 test('local mode against a real backend: one process, CPU from /proc, readiness from the backend', async () => {
-  const deps = await new Deps().start();
+  const deps = await new Stack().start();
   const be = await new Backend(deps).start();
   const pidFile = join(deps.dir, 'backend.pid');
   writeFileSync(pidFile, `${be.proc.pid}\n`);

@@ -1,12 +1,14 @@
 // Cache correctness under concurrency and Redis outages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Deps, Backend, request, sleep } from './harness.mjs';
+import { Stack, sleep } from '../lib/stack.mjs';
+import { Backend } from '../lib/backend.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps, a, b;
 
 before(async () => {
-  deps = await new Deps().start();
+  deps = await new Stack().start();
   // Two replicas sharing PostgreSQL and Redis, as in the cluster.
   a = await new Backend(deps).start();
   b = await new Backend(deps).start();

@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deps, Backend, request, sleep } from './harness.mjs';
+import { Stack, sleep } from '../lib/stack.mjs';
+import { Backend } from '../lib/backend.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps;
 
-before(async () => { deps = await new Deps().start(); });
+before(async () => { deps = await new Stack().start(); });
 after(async () => { await deps?.stop(); });
 
 test('PostgreSQL down at startup: live 200, ready 503, then it migrates and becomes ready by itself', async () => {

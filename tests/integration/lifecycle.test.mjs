@@ -2,10 +2,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { Deps, Backend, request, sleep, BACKEND } from './harness.mjs';
+import { Stack, sleep } from '../lib/stack.mjs';
+import { Backend, BACKEND } from '../lib/backend.mjs';
+import { apiRequest as request } from '../lib/openapi.mjs';
 
 let deps;
-before(async () => { deps = await new Deps().start(); });
+before(async () => { deps = await new Stack().start(); });
 after(async () => { await deps?.stop(); });
 
 test('SIGTERM: readiness 503 during the drain, in-flight requests complete, exit 0', async () => {

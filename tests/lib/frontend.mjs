@@ -3,15 +3,9 @@
 // The integration and abuse tests use it to run the same cases direct and through nginx.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
+import { join } from 'node:path';
+import { ROOT, sleep, alive } from './stack.mjs';
+import { freePort } from './ports.mjs';
 
 export class Frontend {
   // dir must be traversable by nginx's worker user (nobody when run as root).
@@ -54,4 +48,17 @@ export class Frontend {
     process.kill(this.pid, 'SIGTERM');
     for (let i = 0; i < 100 && alive(this.pid); i++) await sleep(50);
   }
+}
+
+// Where the contract tests send their requests: to the backend, and through nginx rendered
+// from the real template (frontend/nginx/render.sh) in front of it. Same cases, same statuses.
+export const VIA = ['direct', 'nginx'];
+
+// The base URL for `via`: the backend's own, or an nginx started in front of it (returned so
+// that the caller stops it after the backend's tests).
+export async function target(via, be) {
+  if (via === 'direct') return { url: be.url, async stop() {} };
+  const fe = new Frontend(be.deps.dir, be.url);
+  await fe.start(await freePort());
+  return fe;
 }

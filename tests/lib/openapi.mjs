@@ -6,6 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseJson } from './http.mjs';
 
 export const SPEC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'backend/openapi.yaml');
 
@@ -88,3 +89,29 @@ export function checkResponse(method, path, res) {
 }
 
 export { api };
+
+// apiRequest: a request the way an ordinary client makes it (fetch: pooled keep-alive
+// connections), its response checked with checkResponse(), so no test has to remember to check.
+// Returns {status, headers (a Headers object), body, json, ms}.
+// chunked: send the body with Transfer-Encoding: chunked (16 KiB chunks) instead of a length.
+export async function apiRequest(base, path, { method = 'GET', body, headers = {}, timeout = 10000, chunked = false } = {}) {
+  const t0 = performance.now();
+  let data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  if (chunked && data !== undefined) {
+    const bytes = Buffer.from(data);
+    data = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 16384) c.enqueue(bytes.subarray(i, i + 16384));
+        c.close();
+      },
+    });
+  }
+  const res = await fetch(base + path, {
+    method, headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,
+    body: data, duplex: chunked ? 'half' : undefined, signal: AbortSignal.timeout(timeout),
+  });
+  const text = await res.text();
+  const out = { status: res.status, headers: res.headers, body: text, json: parseJson(text), ms: performance.now() - t0 };
+  checkResponse(method, path, out);
+  return out;
+}

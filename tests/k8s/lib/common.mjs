@@ -1,10 +1,10 @@
 // Helpers shared by the tests/k8s/*.test.mjs files.
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { render, readDocs } from './kustomize.mjs';
+import { freePort } from '../../lib/ports.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const K8S = path.join(ROOT, 'k8s');
@@ -107,13 +107,7 @@ export function dockerfileFacts(file) {
 
 export { render, readDocs };
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
+export { freePort };
 
 export async function httpGet(url, ms = 3000) {
   const r = await fetch(url, { signal: AbortSignal.timeout(ms) });

@@ -19,17 +19,26 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { Deps, Backend, Nginx, Report, request, raw, hold, sleep, freePort, parseResponses, ROOT, PGBIN } from './lib.mjs';
+import { test, before, after } from 'node:test';
+import { Stack, sleep, ROOT, PGBIN } from '../lib/stack.mjs';
+import { Backend } from '../lib/backend.mjs';
+import { Nginx } from '../lib/nginx.mjs';
 import { Frontend } from '../lib/frontend.mjs';
+import { freePort } from '../lib/ports.mjs';
+import { request } from '../lib/http.mjs';
+import { raw, hold, sendBody } from '../lib/raw-http.mjs';
+import { checks } from '../lib/checks.mjs';
 
-const report = new Report('abuse');
+// Each section below is one node:test test; its functions report through report.check(), the
+// checks of the test that runs (tests/lib/checks.mjs).
+let current = null;
+const report = { check: (...args) => current(...args) };
 const SECRET_DB = `dbpw-CANARY-${randomBytes(6).toString('hex')}`;
 const SECRET_REDIS = `rdpw-CANARY-${randomBytes(6).toString('hex')}`;
 const STATEMENT_TIMEOUT_MS = 1000;
 const seen = []; // every response body and header block, for the secret scan
 
-const deps = new Deps({ redisPassword: SECRET_REDIS });
+const deps = new Stack({ redisPassword: SECRET_REDIS });
 const backends = [];
 const frontends = [];
 let nginx;
@@ -66,7 +75,6 @@ const jsonError = (r) => /^application\/json/.test(first(r).headers?.['content-t
 async function malformed(a) {
   const via = a.via || 'direct';
   const exp = expect(a);
-  report.section(`malformed HTTP (${via})`);
   const check = (name, ...rest) => report.check(via === 'direct' ? name : `[${via}] ${name}`, ...rest);
   const H = 'Host: t\r\n';
   const post = (headers, body = '') => `POST /api/users HTTP/1.1\r\n${H}${headers}\r\n${body}`;
@@ -200,39 +208,7 @@ async function malformed(a) {
   check('server still answers after malformed input', live.status === 200 && a.running());
 }
 
-// A client that keeps sending its body, as nginx does, and reads whatever comes back.
-function sendBody(port, head, total, { piece = 16384, timeout = 8000 } = {}) {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const sock = connect({ host: '127.0.0.1', port });
-    const chunks = [];
-    let sent = 0;
-    let done = false;
-    const finish = (end) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      const buf = Buffer.concat(chunks);
-      resolve({ end, sent, ms: performance.now() - t0, raw: buf, responses: parseResponses(buf) });
-    };
-    const timer = setTimeout(() => finish('timeout'), timeout);
-    sock.on('data', (c) => chunks.push(c));
-    sock.on('end', () => finish('eof'));
-    sock.on('error', (e) => finish(e.code === 'ECONNRESET' || e.code === 'EPIPE' ? 'reset' : e.code || 'error'));
-    const pump = () => {
-      while (!done && sent < total) {
-        const n = Math.min(piece, total - sent);
-        sent += n;
-        if (!sock.write(Buffer.alloc(n, 'x'))) return sock.once('drain', pump);
-      }
-    };
-    sock.on('connect', () => { sock.write(head); pump(); });
-  });
-}
-
 async function bodyLimits(a) {
-  report.section('bodies over MAX_BODY_BYTES (65536): the 413 reaches the client');
   const H = 'Host: t\r\nContent-Type: application/json\r\n';
   const cases = [
     ['POST, Content-Length, one byte over', 'POST /api/users', 65537],
@@ -283,7 +259,6 @@ async function bodyLimits(a) {
 async function longInputs(a) {
   const via = a.via || 'direct';
   const exp = expect(a);
-  report.section(`long URLs and query strings (${via})`);
   const check = (name, ...rest) => report.check(via === 'direct' ? name : `[${via}] ${name}`, ...rest);
   const H = 'Host: t\r\nX-Request-ID: @ID@\r\n';
   const cases = [
@@ -361,7 +336,6 @@ async function normalTraffic(a, total, concurrency) {
 }
 
 async function slowloris(a, idleTimeout) {
-  report.section(`slowloris (HTTP_MAX_CONNECTIONS=128, HTTP_IDLE_TIMEOUT_SECONDS=${idleTimeout})`);
   const t0 = performance.now();
   const idle = await Promise.all(Array.from({ length: 80 }, () => hold(a.port)));
   const drip = await Promise.all(Array.from({ length: 20 }, () => hold(a.port)));
@@ -393,7 +367,6 @@ async function slowloris(a, idleTimeout) {
 }
 
 async function flood(a) {
-  report.section('connection flood beyond HTTP_MAX_CONNECTIONS=128');
   const t0 = performance.now();
   const conns = await Promise.all(Array.from({ length: 400 }, () => hold(a.port)));
   await sleep(1000);
@@ -423,7 +396,6 @@ async function flood(a) {
 }
 
 async function serverErrors(a) {
-  report.section('5xx bodies carry no SQL or internal detail');
   const SQLISH = /select|insert|update|delete|relation|column|constraint|violat|syntax|sqlstate|postgres|libpq|pq|users_|127\.0\.0\.1|port \d+|connection to server/i;
   const generic = (r, msg) => r.json && r.json.error === msg && Object.keys(r.json).sort().join() === 'error,request_id' &&
     !SQLISH.test(r.body);
@@ -483,7 +455,6 @@ async function serverErrors(a) {
 }
 
 async function cors(a, withCors) {
-  report.section('CORS');
   const pre = { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } };
   const r1 = await req(a, '/api/users', pre);
   const r2 = await req(a, '/api/users', { headers: { origin: 'https://evil.example' } });
@@ -508,7 +479,6 @@ async function stressParams(a) {
 }
 
 async function stress(a) {
-  report.section('stress is bounded (STRESS_SLOTS=2, STRESS_WAIT_MS=500)');
   await stressParams(a);
   const burns = Array.from({ length: 4 }, () => req(a, '/api/stress?ms=1500', { timeout: 15000 }));
   await sleep(300);
@@ -535,7 +505,6 @@ async function stress(a) {
 // gets traffic once it is ready. Clients use a new connection per request so that nginx's own
 // reload (closing idle client connections) is not what is measured.
 async function rolling(b1, b2) {
-  report.section('rolling restart behind nginx (SHUTDOWN_DRAIN_SECONDS=2)');
   nginx = new Nginx(deps.dir, [b1.port, b2.port]);
   await nginx.start();
   const stats = { total: 0, failed: [], byServer: {}, byMethod: {} };
@@ -571,7 +540,7 @@ async function rolling(b1, b2) {
   const restart = async (b, other) => {
     await sleep(1500);
     const t0 = performance.now();
-    const stopped = b.stop('SIGTERM');
+    const stopped = b.kill('SIGTERM');
     await sleep(500);
     await nginx.setUpstreams([other.port]);
     const exit = await stopped;
@@ -592,7 +561,6 @@ async function rolling(b1, b2) {
 }
 
 function configErrors() {
-  report.section('configuration errors');
   // An invalid setting stops the server with exit code 2 and names the variable: never the value.
   const bin = process.env.BACKEND_BIN || join(ROOT, 'backend/build/asan/backend');
   const base = { PATH: process.env.PATH, DB_PASSWORD: SECRET_DB, REDIS_PASSWORD: SECRET_REDIS };
@@ -621,12 +589,11 @@ async function wrongRedisPassword() {
   report.check('wrong REDIS_PASSWORD: /health degraded, 200', h.status === 200 && h.json.status === 'degraded', h.body);
   await req(b, '/api/users?limit=1');
   await req(b, '/metrics');
-  const exit = await b.stop('SIGTERM');
+  const exit = await b.kill('SIGTERM');
   report.check('wrong REDIS_PASSWORD: clean exit, no sanitizer report', exit.code === 0 && !b.sanitizerReport(), JSON.stringify(exit));
 }
 
 function secrets() {
-  report.section(`secrets never leak (DB_PASSWORD=${SECRET_DB.slice(0, 12)}..., REDIS_PASSWORD=${SECRET_REDIS.slice(0, 12)}...)`);
   const sources = { 'responses (bodies and headers)': seen.join('\n') };
   for (const b of backends) {
     sources[`${b.name} log`] = b.logText();
@@ -642,65 +609,31 @@ function secrets() {
   console.log(`info scanned ${lines} lines from ${Object.keys(sources).length} sources`);
 }
 
-async function main() {
+// ABUSE_ONLY=rolling,flood runs a subset while working on one of them.
+const only = process.env.ABUSE_ONLY ? process.env.ABUSE_ONLY.split(',') : null;
+const common = { DB_PASSWORD: SECRET_DB, DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS), LOG_LEVEL: 'debug' };
+const a = new Backend(deps, { ...common, HTTP_MAX_CONNECTIONS: '128', HTTP_IDLE_TIMEOUT_SECONDS: '3', STRESS_SLOTS: '2', STRESS_WAIT_MS: '500' }, { name: 'abuse' });
+const b1 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll1' });
+const b2 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll2' });
+let viaNginx; // the same status-code cases through nginx (one nginx for the run, in front of `a`)
+let failed = false;
+
+before(async () => {
   await deps.start();
-  const common = { DB_PASSWORD: SECRET_DB, DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS), LOG_LEVEL: 'debug' };
-  const a = new Backend(deps, { ...common, HTTP_MAX_CONNECTIONS: '128', HTTP_IDLE_TIMEOUT_SECONDS: '3', STRESS_SLOTS: '2', STRESS_WAIT_MS: '500' }, { name: 'abuse' });
-  const b1 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll1' });
-  const b2 = new Backend(deps, { ...common, SHUTDOWN_DRAIN_SECONDS: '2', CORS_ALLOW_ORIGIN: 'https://app.example' }, { name: 'roll2' });
   backends.push(a, b1, b2);
   await Promise.all([a.start(), b1.start(), b2.start()]);
-  report.check('Redis with requirepass: the cache works with REDIS_PASSWORD',
-    (await req(a, '/api/users?limit=1')).status === 200 && (await req(a, '/api/users?limit=1')).headers['x-cache'] === 'HIT');
-
-  // ABUSE_ONLY=rolling,flood runs a subset while working on one of them.
-  const only = process.env.ABUSE_ONLY ? process.env.ABUSE_ONLY.split(',') : null;
-  const want = (name) => !only || only.includes(name);
-  // The same status-code cases through nginx (one nginx for the run, in front of `a`).
   const fe = new Frontend(deps.dir, a.url);
   frontends.push(fe);
   await fe.start(await freePort());
-  const viaNginx = through(fe, a);
-  if (want('malformed')) await malformed(a);
-  if (want('malformed')) await malformed(viaNginx);
-  if (want('bodies')) await bodyLimits(a);
-  if (want('long')) await longInputs(a);
-  if (want('long')) await longInputs(viaNginx);
-  if (want('slowloris')) await slowloris(a, 3);
-  if (want('flood')) await flood(a);
-  if (want('errors')) await serverErrors(a);
-  if (want('cors')) await cors(a, b1);
-  if (want('stress')) await stress(a);
-  if (want('stress')) await stressParams(viaNginx);
-  if (want('rolling')) await rolling(b1, b2);
-  if (want('config')) configErrors();
-  if (want('redis')) await wrongRedisPassword();
-  await req(a, '/metrics');
-  await req(a, '/health');
-  await req(b1, '/metrics');
+  viaNginx = through(fe, a);
+});
 
-  report.section('shutdown');
-  for (const b of [a, b1, b2]) {
-    const exit = await b.stop('SIGINT');
-    report.check(`${b.name}: exit 0 and no sanitizer report`, exit.code === 0 && !b.sanitizerReport(),
-      `${JSON.stringify(exit)} ${b.sanitizerReport().slice(0, 400)}`);
-  }
-  secrets();
-}
-
-let ok = false;
-try {
-  await main();
-  ok = report.finish();
-} catch (e) {
-  console.error(e);
-  report.finish();
-} finally {
-  for (const b of backends) if (b.running()) await b.stop('SIGKILL');
+after(async () => {
+  for (const b of backends) if (b.running()) await b.kill('SIGKILL');
   nginx?.stop();
   for (const fe of frontends) await fe.stop();
-  deps.stop();
-  if (!ok && deps.dir) {
+  deps.stop({ keep: true });
+  if (failed && deps.dir) {
     const dest = join(ROOT, 'artifacts', 'abuse');
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
@@ -708,5 +641,49 @@ try {
     console.log(`logs copied to ${dest}`);
   }
   deps.remove();
+});
+
+// section NAME KEY FN: one test, skipped when ABUSE_ONLY leaves KEY out (null: always runs).
+function section(name, key, fn) {
+  test(name, { skip: Boolean(only && key && !only.includes(key)) }, async (t) => {
+    current = checks(t);
+    try {
+      await fn();
+      current.done();
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
 }
-process.exit(ok ? 0 : 1);
+
+section('Redis with requirepass', null, async () => {
+  report.check('Redis with requirepass: the cache works with REDIS_PASSWORD',
+    (await req(a, '/api/users?limit=1')).status === 200 && (await req(a, '/api/users?limit=1')).headers['x-cache'] === 'HIT');
+});
+section('malformed HTTP (direct)', 'malformed', () => malformed(a));
+section('malformed HTTP (nginx)', 'malformed', () => malformed(viaNginx));
+section('bodies over MAX_BODY_BYTES (65536): the 413 reaches the client', 'bodies', () => bodyLimits(a));
+section('long URLs and query strings (direct)', 'long', () => longInputs(a));
+section('long URLs and query strings (nginx)', 'long', () => longInputs(viaNginx));
+section('slowloris (HTTP_MAX_CONNECTIONS=128, HTTP_IDLE_TIMEOUT_SECONDS=3)', 'slowloris', () => slowloris(a, 3));
+section('connection flood beyond HTTP_MAX_CONNECTIONS=128', 'flood', () => flood(a));
+section('5xx bodies carry no SQL or internal detail', 'errors', () => serverErrors(a));
+section('CORS', 'cors', () => cors(a, b1));
+section('stress is bounded (STRESS_SLOTS=2, STRESS_WAIT_MS=500)', 'stress', () => stress(a));
+section('stress parameters (nginx)', 'stress', () => stressParams(viaNginx));
+section('rolling restart behind nginx (SHUTDOWN_DRAIN_SECONDS=2)', 'rolling', () => rolling(b1, b2));
+section('configuration errors', 'config', async () => configErrors());
+section('a wrong REDIS_PASSWORD', 'redis', () => wrongRedisPassword());
+section('shutdown', null, async () => {
+  await req(a, '/metrics');
+  await req(a, '/health');
+  await req(b1, '/metrics');
+  for (const b of [a, b1, b2]) {
+    const exit = await b.kill('SIGINT');
+    report.check(`${b.name}: exit 0 and no sanitizer report`, exit.code === 0 && !b.sanitizerReport(),
+      `${JSON.stringify(exit)} ${b.sanitizerReport().slice(0, 400)}`);
+  }
+});
+section(`secrets never leak (DB_PASSWORD=${SECRET_DB.slice(0, 12)}..., REDIS_PASSWORD=${SECRET_REDIS.slice(0, 12)}...)`, null,
+  async () => secrets());

@@ -16,14 +16,18 @@
 //    report; recovery times after each fault.
 //
 // CHAOS_SCALE (default 1) stretches the schedule; BACKEND_BIN picks the binary (default: the
-// sanitizer build).
+// sanitizer build). One node:test test: the report is printed, every problem found fails it.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { Deps, Backend, request, sleep, ROOT, PGBIN, alive } from '../abuse/lib.mjs';
+import { Stack, ROOT, PGBIN, alive, sleep, libAsync } from '../lib/stack.mjs';
+import { Backend } from '../lib/backend.mjs';
+import { request } from '../lib/http.mjs';
 
 const run = promisify(execFile);
 const SCALE = Number(process.env.CHAOS_SCALE || 1);
@@ -35,7 +39,7 @@ const T0 = performance.now();
 const now = () => performance.now() - T0;
 const sec = (ms) => (ms / 1000).toFixed(1);
 
-const deps = new Deps();
+const deps = new Stack();
 let backend;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const ops = [];          // every request made by the workload
@@ -56,9 +60,6 @@ function fail(msg) {
 }
 function hist(id) { if (!history.has(id)) history.set(id, []); return history.get(id); }
 
-async function sh(fn, ...args) {
-  await run('bash', ['-c', `. "${ROOT}/scripts/lib.sh"; ${fn} "$@"`, 'lib', ...args], { timeout: 120000 });
-}
 
 async function call(worker, op, method, path, body) {
   const rec = { worker, op, method, path, t0: now(), t1: 0, status: 0, err: null, cache: null, json: null };
@@ -276,8 +277,8 @@ const redisKill = async () => {
   while (alive(pid)) await sleep(10);
 };
 const redisStart = () => run('redis-server', [join(deps.dir, 'redis', 'redis.conf')]).then(() => sleep(200));
-const pgStop = (mode) => () => sh('pg_stop', join(deps.dir, 'pg'), mode);
-const pgStart = () => sh('pg_start', join(deps.dir, 'pg'), String(deps.pgPort));
+const pgStop = (mode) => () => libAsync('pg_stop', join(deps.dir, 'pg'), mode);
+const pgStart = () => libAsync('pg_start', join(deps.dir, 'pg'), String(deps.pgPort));
 let locker = null;
 const pgLock = async () => {
   locker = spawn(join(PGBIN, 'psql'), ['-h', '127.0.0.1', '-p', String(deps.pgPort), '-U', 'app', '-d', 'webapp', '-q',
@@ -512,7 +513,7 @@ async function main() {
   const sameProcess = backend.pid === pid && alive(pid) && backend.running();
   if (!sameProcess) fail(`the backend process changed or died (pid ${pid})`);
   for (let i = 1; i < probes.length; i++) if (probes[i].uptime < probes[i - 1].uptime) fail(`uptime went backwards at ${sec(probes[i].t)} s: the server restarted`);
-  const exit = await backend.stop('SIGTERM');
+  const exit = await backend.kill('SIGTERM');
   if (exit.code !== 0) fail(`backend exit ${JSON.stringify(exit)} on SIGTERM`);
   if (backend.sanitizerReport()) fail(`sanitizer report:\n${backend.sanitizerReport().slice(0, 2000)}`);
 
@@ -559,17 +560,12 @@ function printReport(r) {
   }
 }
 
-let ok = false;
-try {
-  ok = await main();
-} catch (e) {
-  console.error(e);
-} finally {
+after(async () => {
   stopping = true;
   agent.destroy();
   try { deps.killRedis('SIGCONT'); } catch { /* not frozen */ }
-  if (backend?.running()) await backend.stop('SIGKILL');
-  deps.stop();
+  if (backend?.running()) await backend.kill('SIGKILL');
+  deps.stop({ keep: true });
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'ops.jsonl'), ops.map((o) => JSON.stringify(o)).join('\n') + '\n');
   if (deps.dir) {
@@ -577,5 +573,9 @@ try {
     cpSync(deps.dir, join(OUT, 'logs'), { recursive: true, filter: (f) => !f.includes('/pg/data') });
   }
   deps.remove();
-}
-process.exit(ok ? 0 : 1);
+});
+
+test(`chaos under load (schedule x${SCALE}): nothing acknowledged is lost, no stale read, no 500`, async () => {
+  const ok = await main();
+  assert.ok(ok, `${failureCount} problem(s); first ones:\n  ${failures.slice(0, 25).join('\n  ')}`);
+});
