@@ -1,40 +1,14 @@
 /* config.c - environment -> struct config, driven by one table row per setting. */
 #include "config.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-enum kind { K_INT, K_STR, K_BOOL, K_LEVEL, K_SECRET_FILE };
+#include "settings.h"
 
-struct setting {
-	const char *name;
-	enum kind kind;
-	size_t offset;
-	size_t size;   /* K_STR: buffer size */
-	long long min; /* K_INT bounds */
-	long long max;
-	const char *def; /* NULL: no default (empty, or derived at startup) */
-	const char *help;
-};
-
-#define INT(n, field, lo, hi, d, h)                                                                \
-	{                                                                                          \
-		n, K_INT, offsetof(struct config, field), 0, lo, hi, d, h                          \
-	}
-#define STR(n, field, d, h)                                                                        \
-	{                                                                                          \
-		n, K_STR, offsetof(struct config, field), sizeof(((struct config *)0)->field), 0,  \
-		    0, d, h                                                                        \
-	}
-#define SECRET_FILE(n, field, h)                                                                   \
-	{                                                                                          \
-		n, K_SECRET_FILE, offsetof(struct config, field),                                  \
-		    sizeof(((struct config *)0)->field), 0, 0, NULL, h                             \
-	}
+#define INT(n, field, lo, hi, d, h) SETTING_INT_ROW(struct config, n, field, lo, hi, d, h)
+#define STR(n, field, d, h) SETTING_STR_ROW(struct config, n, field, d, h)
+#define SECRET_FILE(n, field, h) SETTING_SECRET_FILE_ROW(struct config, n, field, h)
 
 /* Order matters only for *_FILE rows, which override the plain variable above them. */
 static const struct setting settings[] = {
@@ -75,114 +49,13 @@ static const struct setting settings[] = {
         "after SIGTERM: seconds of serving with readiness 503 before closing"),
     INT("SHUTDOWN_TIMEOUT_SECONDS", shutdown_timeout_s, 1, 300, "10",
         "after the drain: longest wait for in-flight requests"),
-    {"LOG_LEVEL", K_LEVEL, offsetof(struct config, log_level), 0, 0, 0, "info",
-     "debug | info | warn | error"},
-    {"ACCESS_LOG", K_BOOL, offsetof(struct config, access_log), 0, 0, 0, "true",
-     "one log line per request (true | false)"},
+    SETTING_LEVEL_ROW(struct config, "LOG_LEVEL", log_level, "info", "debug | info | warn | error"),
+    SETTING_BOOL_ROW(struct config, "ACCESS_LOG", access_log, "true",
+                     "one log line per request (true | false)"),
     INT("ACCESS_LOG_FLUSH_MS", access_log_flush_ms, 0, 1000, "50",
         "write access lines in batches at least this often; 0 = each at once"),
     STR("POD_NAME", pod_name, NULL, "name in X-Served-By (default: the hostname)"),
 };
-
-static int parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_bool(const char *s)
-{
-	if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcasecmp(s, "yes") == 0)
-		return 1;
-	if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcasecmp(s, "no") == 0)
-		return 0;
-	return -1;
-}
-
-/* Copy with truncation detection: a value that does not fit is an error, not a surprise. */
-static int copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= size)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
-static int read_secret_file(const char *path, char *dst, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(dst, 1, size, f);
-	int bad = ferror(f) || n == size; /* unreadable, or too long to hold with a NUL */
-	fclose(f);
-	if (bad)
-		return -1;
-	while (n > 0 && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
-		n--;
-	dst[n] = '\0';
-	return 0;
-}
-
-static const char *env_lookup(const char *name)
-{
-	return getenv(name);
-}
-
-static int apply(struct config *cfg, const struct setting *s, const char *v, char *err,
-                 size_t errlen)
-{
-	char *base = (char *)cfg;
-	long long n;
-	int b;
-
-	switch (s->kind) {
-	case K_INT:
-		if (parse_int(v, s->min, s->max, &n) != 0) {
-			snprintf(err, errlen, "%s: expected an integer in %lld..%lld", s->name,
-			         s->min, s->max);
-			return -1;
-		}
-		*(int *)(base + s->offset) = (int)n;
-		return 0;
-	case K_STR:
-		if (copy_str(base + s->offset, s->size, v) != 0) {
-			snprintf(err, errlen, "%s: longer than %zu bytes", s->name, s->size - 1);
-			return -1;
-		}
-		return 0;
-	case K_SECRET_FILE:
-		if (read_secret_file(v, base + s->offset, s->size) != 0) {
-			snprintf(err, errlen, "%s: cannot read the file, or it is too long",
-			         s->name);
-			return -1;
-		}
-		return 0;
-	case K_BOOL:
-		b = parse_bool(v);
-		if (b < 0) {
-			snprintf(err, errlen, "%s: expected true or false", s->name);
-			return -1;
-		}
-		*(int *)(base + s->offset) = b;
-		return 0;
-	case K_LEVEL:
-		b = log_parse_level(v);
-		if (b < 0) {
-			snprintf(err, errlen, "%s: expected debug, info, warn or error", s->name);
-			return -1;
-		}
-		*(int *)(base + s->offset) = b;
-		return 0;
-	}
-	return -1;
-}
 
 static void apply_derived_defaults(struct config *cfg)
 {
@@ -191,33 +64,22 @@ static void apply_derived_defaults(struct config *cfg)
 		cfg->stress_slots = n > 0 ? (int)(n > 256 ? 256 : n) : 1;
 	}
 	if (cfg->pod_name[0] == '\0' && gethostname(cfg->pod_name, sizeof(cfg->pod_name)) != 0)
-		copy_str(cfg->pod_name, sizeof(cfg->pod_name), "unknown");
+		settings_copy_str(cfg->pod_name, sizeof(cfg->pod_name), "unknown");
 	cfg->pod_name[sizeof(cfg->pod_name) - 1] = '\0';
 }
 
 int config_load(struct config *cfg, const char *(*lookup)(const char *name), char *err,
                 size_t errlen)
 {
-	if (lookup == NULL)
-		lookup = env_lookup;
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		const struct setting *s = &settings[i];
-		const char *v = lookup(s->name);
-		if (v == NULL || v[0] == '\0')
-			v = s->def;
-		if (v != NULL && apply(cfg, s, v, err, errlen) != 0)
-			return -1;
-	}
+	if (settings_load(cfg, settings, sizeof(settings) / sizeof(settings[0]), lookup, err,
+	                  errlen) != 0)
+		return -1;
 	apply_derived_defaults(cfg);
 	return 0;
 }
 
 void config_print_help(FILE *out)
 {
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		const struct setting *s = &settings[i];
-		fprintf(out, "  %-26s %-12s %s\n", s->name,
-		        s->def != NULL && s->def[0] ? s->def : "-", s->help);
-	}
+	settings_print_help(out, settings, sizeof(settings) / sizeof(settings[0]));
 }

@@ -5,31 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "params.h"
+#include "settings.h"
 
-enum kind { K_INT, K_STR, K_LEVEL };
-
-struct setting {
-	const char *name;
-	enum kind kind;
-	size_t offset;
-	size_t size;
-	long long min;
-	long long max;
-	const char *def;
-	const char *help;
-};
-
-#define INT(n, field, lo, hi, d, h)                                                                \
-	{                                                                                          \
-		n, K_INT, offsetof(struct view_config, field), 0, lo, hi, d, h                     \
-	}
-#define STR(n, field, d, h)                                                                        \
-	{                                                                                          \
-		n, K_STR, offsetof(struct view_config, field),                                     \
-		    sizeof(((struct view_config *)0)->field), 0, 0, d, h                           \
-	}
+#define INT(n, field, lo, hi, d, h) SETTING_INT_ROW(struct view_config, n, field, lo, hi, d, h)
+#define STR(n, field, d, h) SETTING_STR_ROW(struct view_config, n, field, d, h)
 
 static const struct setting settings[] = {
     INT("SERVER_PORT", server_port, 1, 65535, "8080", "HTTP port"),
@@ -43,8 +23,8 @@ static const struct setting settings[] = {
     STR("POD_SELECTOR", pod_selector,
         "app.kubernetes.io/name=backend,app.kubernetes.io/part-of=webapp",
         "label selector of the pods shown"),
-    {"LOG_LEVEL", K_LEVEL, offsetof(struct view_config, log_level), 0, 0, 0, "info",
-     "debug | info | warn | error"},
+    SETTING_LEVEL_ROW(struct view_config, "LOG_LEVEL", log_level, "info",
+                      "debug | info | warn | error"),
     INT("SHUTDOWN_DRAIN_SECONDS", drain_s, 0, 60, "2",
         "after SIGTERM: seconds of serving with readiness 503 before closing"),
     STR("KUBE_SA_DIR", sa_dir, "/var/run/secrets/kubernetes.io/serviceaccount",
@@ -54,51 +34,9 @@ static const struct setting settings[] = {
         "local mode: the backend's base URL (readiness, name)"),
 };
 
-static int copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= size)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
 static const char *env_lookup(const char *name)
 {
 	return getenv(name);
-}
-
-static int apply(struct view_config *cfg, const struct setting *s, const char *v, char *err,
-                 size_t errlen)
-{
-	char *base = (char *)cfg;
-	long long n;
-	int level;
-
-	switch (s->kind) {
-	case K_INT:
-		if (params_int(v, s->min, s->max, &n) != 0) {
-			snprintf(err, errlen, "%s: expected an integer in %lld..%lld", s->name,
-			         s->min, s->max);
-			return -1;
-		}
-		*(int *)(base + s->offset) = (int)n;
-		return 0;
-	case K_STR:
-		if (copy_str(base + s->offset, s->size, v) != 0) {
-			snprintf(err, errlen, "%s: longer than %zu bytes", s->name, s->size - 1);
-			return -1;
-		}
-		return 0;
-	case K_LEVEL:
-		if ((level = log_parse_level(v)) < 0) {
-			snprintf(err, errlen, "%s: expected debug, info, warn or error", s->name);
-			return -1;
-		}
-		*(int *)(base + s->offset) = level;
-		return 0;
-	}
-	return -1;
 }
 
 /* The first line of sa_dir/namespace: the namespace this pod runs in. */
@@ -142,14 +80,14 @@ static int derive(struct view_config *cfg, const char *(*lookup)(const char *nam
 	long long p = 443;
 
 	if (gethostname(cfg->hostname, sizeof(cfg->hostname)) != 0)
-		copy_str(cfg->hostname, sizeof(cfg->hostname), "unknown");
+		settings_copy_str(cfg->hostname, sizeof(cfg->hostname), "unknown");
 	cfg->hostname[sizeof(cfg->hostname) - 1] = '\0';
 	if (!valid_name(cfg->hpa_name)) {
 		snprintf(err, errlen, "HPA_NAME: not a Kubernetes object name");
 		return -1;
 	}
 	if (host == NULL || host[0] == '\0') {
-		copy_str(cfg->namespace, sizeof(cfg->namespace), "local");
+		settings_copy_str(cfg->namespace, sizeof(cfg->namespace), "local");
 		return 0;
 	}
 	cfg->cluster = 1;
@@ -170,27 +108,16 @@ static int derive(struct view_config *cfg, const char *(*lookup)(const char *nam
 int view_config_load(struct view_config *cfg, const char *(*lookup)(const char *name), char *err,
                      size_t errlen)
 {
-	if (lookup == NULL)
-		lookup = env_lookup;
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		const struct setting *s = &settings[i];
-		const char *v = lookup(s->name);
-		if (v == NULL || v[0] == '\0')
-			v = s->def;
-		if (apply(cfg, s, v, err, errlen) != 0)
-			return -1;
-	}
-	return derive(cfg, lookup, err, errlen);
+	if (settings_load(cfg, settings, sizeof(settings) / sizeof(settings[0]), lookup, err,
+	                  errlen) != 0)
+		return -1;
+	return derive(cfg, lookup != NULL ? lookup : env_lookup, err, errlen);
 }
 
 void view_config_print_help(FILE *out)
 {
-	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		const struct setting *s = &settings[i];
-		fprintf(out, "  %-26s %-12s %s\n", s->name,
-		        s->def != NULL && s->def[0] ? s->def : "-", s->help);
-	}
+	settings_print_help(out, settings, sizeof(settings) / sizeof(settings[0]));
 	fprintf(out, "  %-26s %-12s %s\n", "KUBERNETES_SERVICE_HOST", "-",
 	        "set (by Kubernetes): cluster mode; unset: local mode");
 	fprintf(out, "  %-26s %-12s %s\n", "KUBERNETES_SERVICE_PORT", "443", "API server port");
