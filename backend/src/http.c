@@ -274,15 +274,6 @@ static void on_connection(void *cls, struct MHD_Connection *con, void **socket_c
 	atomic_fetch_sub(&srv->connections, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_msg(LOG_DEBUG, "http.server", msg);
-}
-
 static void add_header(struct MHD_Response *r, const char *name, const char *value)
 {
 	MHD_add_response_header(r, name, value);
@@ -699,8 +690,8 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 	    (unsigned int)cfg->http_idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, srv,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)MHD_POOL_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0),
+	    MHD_OPTION_EXTERNAL_LOGGER, log_library_message, srv, MHD_OPTION_STRICT_FOR_CLIENT,
+	    (int)1, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(cfg->http_threads == 0 ? STACK_SIZE : 0),
 	    MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned int)(cfg->http_threads > 1 ? cfg->http_threads : 0), MHD_OPTION_END);
 	if (srv->daemon == NULL) {

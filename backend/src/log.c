@@ -307,3 +307,12 @@ void log_msg(int level, const char *event, const char *message)
 	if (log_enabled(level))
 		log_event(level, event, json_pack("{s:s}", "message", message));
 }
+
+void log_library_message(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_msg(LOG_DEBUG, "http.server", msg);
+}

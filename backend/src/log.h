@@ -2,6 +2,8 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stdarg.h>
+
 #include <jansson.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -49,5 +51,11 @@ void log_access(const struct access_entry *e);
 
 /* Shorthand for an event with a "message" field. */
 void log_msg(int level, const char *event, const char *message);
+
+/*
+ * A library's own diagnostics (libmicrohttpd's external logger has this signature): formatted,
+ * cut at the first newline, logged at debug as event "http.server". cls is unused.
+ */
+void log_library_message(void *cls, const char *fmt, va_list ap);
 
 #endif

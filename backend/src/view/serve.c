@@ -150,15 +150,6 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
 	*req_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_msg(LOG_DEBUG, "http.server", msg);
-}
-
 struct serve *serve_start(const struct view_config *cfg, struct reader *reader, char *err,
                           size_t errlen)
 {
@@ -181,9 +172,9 @@ struct serve *serve_start(const struct view_config *cfg, struct reader *reader, 
 	    on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS * THREADS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned int)THREADS, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
+	    log_library_message, s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)THREADS, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s:%d (in use, or not allowed)",
 		         cfg->bind_address, cfg->server_port);
