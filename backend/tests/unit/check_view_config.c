@@ -8,20 +8,10 @@
 #include "unit.h"
 #include "view_config.h"
 
-static const char *const *fake_env;
-
-static const char *lookup(const char *name)
-{
-	for (const char *const *p = fake_env; p && p[0]; p += 2)
-		if (strcmp(p[0], name) == 0)
-			return p[1];
-	return NULL;
-}
-
 static int load(const char *const *env, struct view_config *cfg, char *err)
 {
-	fake_env = env;
-	return view_config_load(cfg, lookup, err, 256);
+	unit_fake_env = env;
+	return view_config_load(cfg, unit_env_lookup, err, 256);
 }
 
 START_TEST(test_defaults_are_local_mode)
